@@ -1,0 +1,47 @@
+"""Boundary validation shared by the public functions (validate once, at the edge)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .exceptions import SpecError
+
+__all__ = ["as_lengths", "check_choice"]
+
+
+def as_lengths(value: ArrayLike, name: str, *, allow_zero: bool = False) -> NDArray[np.float64]:
+    """Return token lengths as a float64 array after checking they are positive integers.
+
+    Floats with integral values (``64.0``) are accepted; ``64.5``, NaN, inf, strings,
+    booleans and non-positive values raise :class:`~sweetspot.exceptions.SpecError`
+    (a ``ValueError``) naming the argument and the first offending element.
+    """
+    arr = np.asarray(value)
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise SpecError(
+            f"{name} must be a positive integer or an array of them; got {value!r} "
+            f"(dtype {arr.dtype}). Pass token counts such as {name}=512 or [64, 128]."
+        )
+    out = arr.astype(np.float64)
+    bad = ~np.isfinite(out) | (out != np.round(out)) | ((out < 0) if allow_zero else (out <= 0))
+    if np.any(bad):
+        idx = np.unravel_index(int(np.argmax(bad)), out.shape) if out.ndim else ()
+        where = f" at index {tuple(int(i) for i in idx)}" if out.ndim else ""
+        kind = "non-negative" if allow_zero else "positive"
+        raise SpecError(
+            f"{name} must be {kind} whole token counts; got {arr[idx]!r}{where}. "
+            f"Token lengths are counts of tokens, e.g. {name}=512."
+        )
+    return out
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Check that ``value`` is one of ``choices`` (case-sensitive) and return it."""
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(
+            f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}."
+        )
+    return value
