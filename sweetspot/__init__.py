@@ -1,9 +1,86 @@
-"""sweetspot: the energy of LLM inference over input and output length."""
+"""sweetspot: the energy of LLM inference over input and output length.
+
+Fit analytical energy models ``E(n_in, n_out)`` to measurements, report how well they
+predict (MAPE, cross-validated), and find the output length that maximises output tokens
+per joule::
+
+    import sweetspot as ss
+    data = ss.read_measurements("grid.csv")
+    res = ss.fit(data, model="sweetspot")
+    ss.optimal_n_out(res, [256, 1024])
+"""
 
 from __future__ import annotations
 
-from .architecture import Architecture
-from .exceptions import SweetspotError
+from .architecture import Architecture, get_architecture, list_architectures
+from .counts import count_terms, flops, memory_bytes
+from .exceptions import (
+    ArchitectureError,
+    DependencyError,
+    DeviceError,
+    ExtrapolationWarning,
+    FitError,
+    IllConditionedWarning,
+    MeasurementError,
+    NegativeCoefficientWarning,
+    NoOptimumError,
+    SpecError,
+    StoreError,
+    SweetspotError,
+    SweetspotWarning,
+    TableError,
+)
+from .fit import CVResult, cross_validate, fit
+from .io import read_measurements
+from .models import ModelSpec
+from .optimum import (
+    SweetSpot,
+    energy,
+    energy_per_token,
+    min_energy_per_token,
+    optimal_n_out,
+    optimal_n_out_total,
+    sweet_spot,
+    tokens_per_joule,
+)
+from .result import FitResult
 
 __version__ = "0.1.0"
-__all__ = ["Architecture", "SweetspotError", "__version__"]
+
+__all__ = [
+    "Architecture",
+    "ArchitectureError",
+    "CVResult",
+    "DependencyError",
+    "DeviceError",
+    "ExtrapolationWarning",
+    "FitError",
+    "FitResult",
+    "IllConditionedWarning",
+    "MeasurementError",
+    "ModelSpec",
+    "NegativeCoefficientWarning",
+    "NoOptimumError",
+    "SpecError",
+    "StoreError",
+    "SweetSpot",
+    "SweetspotError",
+    "SweetspotWarning",
+    "TableError",
+    "__version__",
+    "count_terms",
+    "cross_validate",
+    "energy",
+    "energy_per_token",
+    "fit",
+    "flops",
+    "get_architecture",
+    "list_architectures",
+    "memory_bytes",
+    "min_energy_per_token",
+    "optimal_n_out",
+    "optimal_n_out_total",
+    "read_measurements",
+    "sweet_spot",
+    "tokens_per_joule",
+]

@@ -12,12 +12,16 @@ from .exceptions import SpecError
 __all__ = ["as_lengths", "check_choice"]
 
 
-def as_lengths(value: ArrayLike, name: str, *, allow_zero: bool = False) -> NDArray[np.float64]:
+def as_lengths(
+    value: ArrayLike, name: str, *, allow_zero: bool = False, integer: bool = True
+) -> NDArray[np.float64]:
     """Return token lengths as a float64 array after checking they are positive integers.
 
-    Floats with integral values (``64.0``) are accepted; ``64.5``, NaN, inf, strings,
-    booleans and non-positive values raise :class:`~sweetspot.exceptions.SpecError`
-    (a ``ValueError``) naming the argument and the first offending element.
+    Floats with integral values (``64.0``) are accepted; ``64.5`` (unless
+    ``integer=False``, for continuous model evaluation such as the sweet spot n_out*),
+    NaN, inf, strings, booleans and non-positive values raise
+    :class:`~sweetspot.exceptions.SpecError` (a ``ValueError``) naming the argument and
+    the first offending element.
     """
     arr = np.asarray(value)
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
@@ -26,13 +30,18 @@ def as_lengths(value: ArrayLike, name: str, *, allow_zero: bool = False) -> NDAr
             f"(dtype {arr.dtype}). Pass token counts such as {name}=512 or [64, 128]."
         )
     out = arr.astype(np.float64)
-    bad = ~np.isfinite(out) | (out != np.round(out)) | ((out < 0) if allow_zero else (out <= 0))
+    bad = (
+        ~np.isfinite(out)
+        | ((out != np.round(out)) if integer else False)
+        | ((out < 0) if allow_zero else (out <= 0))
+    )
     if np.any(bad):
         idx = np.unravel_index(int(np.argmax(bad)), out.shape) if out.ndim else ()
         where = f" at index {tuple(int(i) for i in idx)}" if out.ndim else ""
         kind = "non-negative" if allow_zero else "positive"
+        what = "whole token counts" if integer else "finite token lengths"
         raise SpecError(
-            f"{name} must be {kind} whole token counts; got {arr[idx]!r}{where}. "
+            f"{name} must be {kind} {what}; got {arr[idx]!r}{where}. "
             f"Token lengths are counts of tokens, e.g. {name}=512."
         )
     return out

@@ -1,0 +1,469 @@
+"""FitResult: the output of :func:`sweetspot.fit`, and the input of everything downstream.
+
+A :class:`FitResult` is frozen plain data: the model spec, the fitted coefficients with
+standard errors and units, the statistics of the fit and the data range. It predicts
+energy, maps onto the six-term ``theta`` where the model allows it, prints an
+lmfit-style report, and round-trips exactly through JSON-safe dicts.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_lengths
+from .architecture import Architecture
+from .exceptions import ExtrapolationWarning, SpecError, TableError
+from .models import THETA_NAMES, THETA_UNITS, ModelSpec
+
+__all__ = ["FORMAT_VERSION", "FitResult"]
+
+#: Version of the dict / JSON layout written by :meth:`FitResult.to_dict`.
+FORMAT_VERSION = 1
+
+_LOSS_TEXT = {
+    "relative": "relative least squares (residuals weighted by 1/E)",
+    "absolute": "absolute least squares",
+    "mape": "exact minimum of the mean absolute percentage error (linear programme)",
+}
+
+
+def _float_or_none(x: float) -> float | None:
+    return None if (x is None or not math.isfinite(x)) else float(x)
+
+
+def _none_to_nan(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitResult:
+    """A fitted energy model.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        The model family and its options.
+    loss : str
+        ``"relative"``, ``"absolute"`` or ``"mape"``.
+    param_names, values, stderrs, units : tuple
+        Coefficients in design order, their standard errors (NaN where undefined, e.g. for
+        the L1 ``mape`` loss or a coefficient held at its bound 0) and their units.
+    architectures : tuple of (str, Architecture)
+        The architectures the physical model was fitted on, by model name (one entry for a
+        single-model fit, several for a pooled fit; empty for the free models).
+    batch_size : float
+        Concurrency the bytes model was evaluated at when mapping to theta (the single batch
+        size of the data; 1 when the data had none).
+    n_rows : int
+        Number of measurement rows fitted.
+    mape, max_ape : float
+        In-sample mean and maximum absolute percentage error [%].
+    rmse : float
+        Root-mean-square error of energy per request [J].
+    r2 : float
+        Coefficient of determination of energy per request.
+    condition_number : float
+        2-norm condition number of the column-scaled (weighted) design matrix.
+    n_in_range, n_out_range : tuple of float
+        Smallest and largest lengths in the fitted data [tokens].
+    models : tuple of str
+        Values of the ``model`` column of the fitted data (empty if absent).
+    fit_warnings : tuple of str
+        Messages of the warnings raised while fitting (also shown by :meth:`report`).
+    meta : mapping
+        Free-form provenance (source, gpu, engine, ...), JSON-safe.
+    """
+
+    spec: ModelSpec
+    loss: str
+    param_names: tuple[str, ...]
+    values: tuple[float, ...]
+    stderrs: tuple[float, ...]
+    units: tuple[str, ...]
+    architectures: tuple[tuple[str, Architecture], ...] = ()
+    batch_size: float = 1.0
+    n_rows: int = 0
+    mape: float = float("nan")
+    max_ape: float = float("nan")
+    rmse: float = float("nan")
+    r2: float = float("nan")
+    condition_number: float = float("nan")
+    n_in_range: tuple[float, float] = (float("nan"), float("nan"))
+    n_out_range: tuple[float, float] = (float("nan"), float("nan"))
+    models: tuple[str, ...] = ()
+    fit_warnings: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    # -- parameters ------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        """Name of the model family."""
+        return self.spec.name
+
+    @property
+    def params(self) -> Mapping[str, float]:
+        """Read-only mapping of coefficient name -> value, in design order."""
+        return MappingProxyType(dict(zip(self.param_names, self.values, strict=True)))
+
+    @property
+    def stderr(self) -> Mapping[str, float]:
+        """Read-only mapping of coefficient name -> standard error (NaN where undefined)."""
+        return MappingProxyType(dict(zip(self.param_names, self.stderrs, strict=True)))
+
+    @property
+    def coef(self) -> NDArray[np.float64]:
+        """Coefficients as a new float64 array, in design order."""
+        return np.array(self.values, dtype=float)
+
+    @property
+    def is_pooled(self) -> bool:
+        """True when fitted across several LLMs (physical model, hardware constants)."""
+        return len(self.architectures) > 1
+
+    @property
+    def architecture(self) -> Architecture | None:
+        """The single architecture of a one-model physical fit (None otherwise)."""
+        return self.architectures[0][1] if len(self.architectures) == 1 else None
+
+    # -- theta -----------------------------------------------------------------------------
+    @property
+    def theta(self) -> NDArray[np.float64] | None:
+        """The six coefficients ``t1..t6`` of the canonical form, or None.
+
+        Defined for the free models, and for the physical models of a KV-cached engine
+        fitted on a single architecture. None for a pooled fit (use :meth:`theta_for`)
+        and for cache-off physical models, whose energy is cubic.
+        """
+        if self.spec.is_physical and self.architecture is None:
+            return None
+        return self.theta_for(self.architecture) if self.spec.is_physical else self._theta_free()
+
+    def _theta_free(self) -> NDArray[np.float64]:
+        m = self.spec.theta_map()
+        assert m is not None
+        return np.asarray(m @ self.coef, dtype=float)
+
+    def theta_for(
+        self, architecture: Architecture | str | None, *, batch_size: float | None = None
+    ) -> NDArray[np.float64] | None:
+        """Theta of this (physical) fit for an architecture, possibly one never measured.
+
+        Returns None when the model has no quadratic form (engine without a KV cache).
+        """
+        if not self.spec.is_physical:
+            return self._theta_free()
+        arch = self._resolve_architecture(architecture)
+        m = self.spec.theta_map(
+            arch, batch_size=self.batch_size if batch_size is None else batch_size
+        )
+        return None if m is None else np.asarray(m @ self.coef, dtype=float)
+
+    def _resolve_architecture(self, architecture: Architecture | str | None) -> Architecture:
+        if isinstance(architecture, Architecture):
+            return architecture
+        if architecture is None:
+            if self.architecture is not None:
+                return self.architecture
+            names = ", ".join(n for n, _ in self.architectures)
+            raise SpecError(
+                f"this {self.spec.name!r} fit is pooled over several models ({names}); say "
+                "which architecture to predict for: architecture='llama-2-7b' or an "
+                "Architecture."
+            )
+        if isinstance(architecture, str):
+            for name, arch in self.architectures:
+                if name == architecture or arch.name == architecture:
+                    return arch
+            from .architecture import get_architecture
+
+            return get_architecture(architecture)
+        raise SpecError(
+            f"architecture must be an Architecture, a preset name or None; got {architecture!r}."
+        )
+
+    # -- prediction ------------------------------------------------------------------------
+    def predict(
+        self,
+        n_in: ArrayLike,
+        n_out: ArrayLike,
+        *,
+        architecture: Architecture | str | None = None,
+        batch_size: float | None = None,
+        warn: bool = True,
+    ) -> NDArray[np.float64]:
+        """Predicted energy of one request [J], broadcast over ``n_in`` and ``n_out``.
+
+        Parameters
+        ----------
+        n_in, n_out : array_like
+            Input and output lengths [tokens] (positive; real values evaluate the model
+            between integers, e.g. at the continuous sweet spot).
+        architecture : Architecture or str, optional
+            Physical models: the LLM to predict for (defaults to the fitted one; required
+            for a pooled fit; any architecture works, measured or not).
+        batch_size : float, optional
+            Physical models: requests decoded together (defaults to the fitted data's).
+        warn : bool
+            Emit :class:`~sweetspot.exceptions.ExtrapolationWarning` for lengths outside the
+            fitted range.
+        """
+        ni = as_lengths(n_in, "n_in", integer=False)
+        no = as_lengths(n_out, "n_out", integer=False)
+        ni, no = np.broadcast_arrays(ni, no)
+        shape = ni.shape
+        if warn:
+            self._check_range(ni, no)
+        if not self.spec.is_physical:
+            X = self.spec.design(ni.ravel(), no.ravel())
+        else:
+            arch = self._resolve_architecture(architecture)
+            bs = self.batch_size if batch_size is None else float(batch_size)
+            X = self.spec.design(ni.ravel(), no.ravel(), architecture=arch, batch_size=bs)
+        return np.asarray(X @ self.coef, dtype=float).reshape(shape)
+
+    def _check_range(self, ni: NDArray[np.float64], no: NDArray[np.float64]) -> None:
+        lo_i, hi_i = self.n_in_range
+        lo_o, hi_o = self.n_out_range
+        if not all(math.isfinite(v) for v in (lo_i, hi_i, lo_o, hi_o)) or ni.size == 0:
+            return
+        out_i = (ni < lo_i) | (ni > hi_i)
+        out_o = (no < lo_o) | (no > hi_o)
+        if np.any(out_i) or np.any(out_o):
+            parts = []
+            if np.any(out_i):
+                parts.append(f"n_in in [{ni.min():g}, {ni.max():g}] vs fitted [{lo_i:g}, {hi_i:g}]")
+            if np.any(out_o):
+                parts.append(
+                    f"n_out in [{no.min():g}, {no.max():g}] vs fitted [{lo_o:g}, {hi_o:g}]"
+                )
+            warnings.warn(
+                "extrapolating outside the fitted range: " + "; ".join(parts) + ". "
+                "Predictions there are not backed by measurements; pass warn=False to silence.",
+                ExtrapolationWarning,
+                stacklevel=3,
+            )
+
+    # -- reporting -------------------------------------------------------------------------
+    def report(self) -> str:
+        """Fit report in fixed sections: Model, Data, Fit statistics, Parameters, Sweet spot,
+        Warnings."""
+        lines = ["[[Model]]", f"    {self.spec.label}: {self.spec.formula}"]
+        lines.append(f"    loss: {_LOSS_TEXT.get(self.loss, self.loss)}")
+        if self.architectures:
+            archs = ", ".join(
+                f"{n} ({a.name})" if n and a.name and a.name != n else (n or a.name)
+                for n, a in self.architectures
+            )
+            lines.append(f"    architecture{'s (pooled)' if self.is_pooled else ''}: {archs}")
+        lines += [
+            "[[Data]]",
+            f"    rows: {self.n_rows}",
+            f"    n_in range: {self.n_in_range[0]:g} .. {self.n_in_range[1]:g} [tokens]",
+            f"    n_out range: {self.n_out_range[0]:g} .. {self.n_out_range[1]:g} [tokens]",
+        ]
+        if self.models:
+            lines.append(f"    models: {', '.join(self.models)}")
+        for key in sorted(self.meta):
+            lines.append(f"    {key}: {self.meta[key]}")
+        lines += [
+            "[[Fit statistics]]",
+            f"    MAPE: {self.mape:.3f} %",
+            f"    max APE: {self.max_ape:.3f} %",
+            f"    RMSE: {self.rmse:.6g} [J]",
+            f"    R^2: {self.r2:.6f}",
+            f"    condition number (scaled design): {self.condition_number:.3g}",
+            "[[Parameters]]",
+        ]
+        width = max(len(n) for n in self.param_names)
+        for name, val, se, unit in zip(
+            self.param_names, self.values, self.stderrs, self.units, strict=True
+        ):
+            if math.isfinite(se):
+                rel = f" ({abs(se / val) * 100:.2f}%)" if val != 0 else ""
+                lines.append(f"    {name:<{width}} = {val: .6e} +/- {se:.3e}{rel} [{unit}]")
+            else:
+                lines.append(f"    {name:<{width}} = {val: .6e} +/- n/a [{unit}]")
+        theta = None if self.is_pooled else self.theta
+        if self.spec.is_physical and theta is not None:
+            lines.append("    theta (implied):")
+            for name, val, unit in zip(THETA_NAMES, theta, THETA_UNITS, strict=True):
+                lines.append(f"      {name} = {val: .6e} [{unit}]")
+        lines.append("[[Sweet spot]]")
+        lines += self._sweet_spot_lines()
+        lines.append("[[Warnings]]")
+        lines += [f"    {w}" for w in self.fit_warnings] or ["    none"]
+        return "\n".join(lines)
+
+    def _sweet_spot_lines(self) -> list[str]:
+        from .optimum import sweet_spot
+
+        if self.is_pooled:
+            return ["    pooled fit: use res.theta_for(architecture) or optimal_n_out(...)"]
+        lo, hi = self.n_in_range
+        grid: list[float] = [
+            float(n) for n in (64, 128, 256, 512, 1024, 2048, 4096) if lo <= n <= hi
+        ] or [float(round(lo)), float(round(hi))]
+        try:
+            sp = sweet_spot(self, np.asarray(grid, dtype=float), n_out_max=2.0**20)
+        except Exception as exc:  # report must never fail; say why instead
+            return [f"    not available: {exc}"]
+        out = ["    n_in    n_out*      J/token    tokens/J"]
+        for ni, no, e, interior in zip(
+            grid, sp.n_out, sp.energy_per_token_j, sp.interior, strict=True
+        ):
+            tag = "" if interior else "  (boundary)"
+            out.append(f"    {ni:<7g} {no:<10.1f} {e:<10.4g} {1 / e:<10.4g}{tag}")
+        return out
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{v:.6e}</td><td>"
+            f"{'n/a' if not math.isfinite(s) else f'{s:.3e}'}</td><td>{html.escape(u)}</td></tr>"
+            for n, v, s, u in zip(
+                self.param_names, self.values, self.stderrs, self.units, strict=True
+            )
+        )
+        stats = (
+            f"MAPE {self.mape:.3f} %, max APE {self.max_ape:.3f} %, RMSE {self.rmse:.4g} J, "
+            f"R<sup>2</sup> {self.r2:.5f}, {self.n_rows} rows"
+        )
+        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.fit_warnings)
+        return (
+            f"<div><b>FitResult</b> {html.escape(self.spec.label)}: "
+            f"<code>{html.escape(self.spec.formula)}</code><br>{stats}"
+            "<table><tr><th>parameter</th><th>value</th><th>stderr</th><th>unit</th></tr>"
+            f"{rows}</table>{f'<ul>{warn}</ul>' if warn else ''}</div>"
+        )
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{n}={v:.4g}" for n, v in zip(self.param_names, self.values, strict=True)
+        )
+        return (
+            f"FitResult({self.spec.label}, {params}, mape={self.mape:.3f}%, n_rows={self.n_rows})"
+        )
+
+    # -- serialisation ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (NaN -> None); :meth:`from_dict` inverts it exactly."""
+        return {
+            "format": "sweetspot.FitResult",
+            "version": FORMAT_VERSION,
+            "spec": self.spec.to_dict(),
+            "loss": self.loss,
+            "params": {n: float(v) for n, v in zip(self.param_names, self.values, strict=True)},
+            "stderr": {
+                n: _float_or_none(s) for n, s in zip(self.param_names, self.stderrs, strict=True)
+            },
+            "units": {n: u for n, u in zip(self.param_names, self.units, strict=True)},
+            "theta": None if self.theta is None else [float(t) for t in self.theta],
+            "architectures": [[n, asdict(a)] for n, a in self.architectures],
+            "batch_size": float(self.batch_size),
+            "n_rows": int(self.n_rows),
+            "mape": _float_or_none(self.mape),
+            "max_ape": _float_or_none(self.max_ape),
+            "rmse": _float_or_none(self.rmse),
+            "r2": _float_or_none(self.r2),
+            "condition_number": _float_or_none(self.condition_number),
+            "n_in_range": [_float_or_none(v) for v in self.n_in_range],
+            "n_out_range": [_float_or_none(v) for v in self.n_out_range],
+            "models": list(self.models),
+            "fit_warnings": list(self.fit_warnings),
+            "meta": json.loads(json.dumps(dict(self.meta), default=str)),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FitResult:
+        """Rebuild a result from :meth:`to_dict` output (validated; never evaluates code)."""
+        if not isinstance(d, Mapping):
+            raise TableError(f"a saved fit must be a JSON object (dict); got {type(d).__name__}.")
+        if d.get("format") != "sweetspot.FitResult":
+            raise TableError(
+                "not a saved sweetspot fit: expected the key 'format' = 'sweetspot.FitResult'; "
+                f"got {d.get('format')!r}. Save fits with FitResult.to_dict() or "
+                "`sweetspot fit --save FILE.json`."
+            )
+        if d.get("version") != FORMAT_VERSION:
+            raise TableError(
+                f"saved fit has format version {d.get('version')!r}; this sweetspot reads "
+                f"version {FORMAT_VERSION}. Refit with this version or upgrade sweetspot."
+            )
+        try:
+            spec = ModelSpec(**d["spec"])
+            params = d["params"]
+            names = tuple(params)
+            if names != spec.param_names:
+                raise TableError(
+                    f"saved fit's parameters {list(names)} do not match model "
+                    f"{spec.label!r}, which has {list(spec.param_names)}."
+                )
+            archs = tuple((str(n), Architecture(**a)) for n, a in d.get("architectures", []))
+            res = cls(
+                spec=spec,
+                loss=str(d["loss"]),
+                param_names=names,
+                values=tuple(float(params[n]) for n in names),
+                stderrs=tuple(_none_to_nan(d["stderr"][n]) for n in names),
+                units=tuple(str(d["units"][n]) for n in names),
+                architectures=archs,
+                batch_size=float(d.get("batch_size", 1.0)),
+                n_rows=int(d["n_rows"]),
+                mape=_none_to_nan(d["mape"]),
+                max_ape=_none_to_nan(d["max_ape"]),
+                rmse=_none_to_nan(d["rmse"]),
+                r2=_none_to_nan(d["r2"]),
+                condition_number=_none_to_nan(d["condition_number"]),
+                n_in_range=(_none_to_nan(d["n_in_range"][0]), _none_to_nan(d["n_in_range"][1])),
+                n_out_range=(_none_to_nan(d["n_out_range"][0]), _none_to_nan(d["n_out_range"][1])),
+                models=tuple(str(m) for m in d.get("models", [])),
+                fit_warnings=tuple(str(w) for w in d.get("fit_warnings", [])),
+                meta=dict(d.get("meta", {})),
+            )
+        except TableError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TableError(
+                f"saved fit is malformed or truncated ({type(exc).__name__}: {exc}); "
+                "re-save it with FitResult.to_dict()."
+            ) from exc
+        return res
+
+    def to_json(self, path: str | None = None, *, indent: int = 2) -> str:
+        """JSON text of :meth:`to_dict`; also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, path_or_text: str) -> FitResult:
+        """Read a fit saved by :meth:`to_json` (a path, or the JSON text itself)."""
+        text = path_or_text
+        if not path_or_text.lstrip().startswith("{"):
+            try:
+                with open(path_or_text, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise TableError(f"cannot read saved fit {path_or_text!r}: {exc}") from exc
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TableError(
+                f"saved fit is not valid JSON ({exc.msg} at line {exc.lineno}); the file may be "
+                "truncated: re-save it with FitResult.to_json()."
+            ) from exc
+        return cls.from_dict(d)

@@ -1,0 +1,602 @@
+"""Tests of sweetspot.counts against a brute-force reference that loops over every step.
+
+The reference below is written independently of the closed forms: it walks the forward
+passes of a request, the tokens of each pass, the layers of each token and (for
+attention) the keys each query attends to, adding up FLOPs and bytes one piece at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sweetspot.architecture import Architecture
+from sweetspot.counts import (
+    Counts,
+    count_terms,
+    flops,
+    memory_bytes,
+    quadratic_coefficients,
+)
+from sweetspot.exceptions import SpecError
+
+# -- architectures (built directly; shapes follow the public config.json files) -------------
+
+LLAMA2_7B = Architecture(
+    name="Llama-2-7B-like",
+    n_layers=32,
+    hidden_size=4096,
+    n_heads=32,
+    n_kv_heads=32,
+    head_dim=128,
+    ffn_size=11008,
+    gated_mlp=True,
+    vocab_size=32000,
+)
+LLAMA2_70B = Architecture(
+    name="Llama-2-70B-like",
+    n_layers=80,
+    hidden_size=8192,
+    n_heads=64,
+    n_kv_heads=8,
+    head_dim=128,
+    ffn_size=28672,
+    gated_mlp=True,
+    vocab_size=32000,
+)
+FALCON_7B = Architecture(
+    name="Falcon-7B-like",
+    n_layers=32,
+    hidden_size=4544,
+    n_heads=71,
+    n_kv_heads=1,
+    head_dim=64,
+    ffn_size=4 * 4544,
+    gated_mlp=False,
+    vocab_size=65024,
+    tied_embeddings=True,
+)
+MIXTRAL = Architecture(
+    name="Mixtral-8x7B-like",
+    n_layers=32,
+    hidden_size=4096,
+    n_heads=32,
+    n_kv_heads=8,
+    head_dim=128,
+    ffn_size=14336,
+    gated_mlp=True,
+    vocab_size=32000,
+    n_experts=8,
+    n_experts_active=2,
+)
+GEMMA_7B = Architecture(
+    name="Gemma-7B-like",
+    n_layers=28,
+    hidden_size=3072,
+    n_heads=16,
+    n_kv_heads=16,
+    head_dim=256,
+    ffn_size=24576,
+    gated_mlp=True,
+    vocab_size=256000,
+    tied_embeddings=True,
+)
+TINY_FP8 = Architecture(
+    name="tiny-fp8",
+    n_layers=3,
+    hidden_size=96,
+    n_heads=6,
+    n_kv_heads=2,
+    head_dim=16,
+    ffn_size=256,
+    gated_mlp=False,
+    vocab_size=500,
+    weight_bytes=1.0,
+    kv_bytes=1.0,
+)
+# Many experts, one per token: prefill touches every expert only once n_in * B >= 64.
+WIDE_MOE = Architecture(
+    name="wide-MoE",
+    n_layers=4,
+    hidden_size=128,
+    n_heads=4,
+    n_kv_heads=2,
+    head_dim=32,
+    ffn_size=64,
+    gated_mlp=True,
+    vocab_size=1000,
+    n_experts=64,
+    n_experts_active=1,
+)
+
+ARCHS = [LLAMA2_7B, LLAMA2_70B, FALCON_7B, MIXTRAL, GEMMA_7B, TINY_FP8]
+ALL_ARCHS = [*ARCHS, WIDE_MOE]
+DENSE = [a for a in ARCHS if a.n_experts == 1]
+
+# (n_in, n_out); small so the loops stay fast. (3, 4) keeps the Mixtral prefill below
+# all 8 experts at batch size 1 (2 * 3 < 8).
+LENGTHS_CACHED = [(1, 1), (1, 5), (3, 4), (7, 1), (13, 6), (40, 12)]
+LENGTHS_UNCACHED = [(1, 1), (1, 5), (3, 4), (7, 1), (9, 6), (20, 8)]
+
+
+# -- brute-force reference ----------------------------------------------------------------
+
+
+def _passes(n_in: int, n_out: int, kv_cache: bool) -> list[tuple[str, list[int]]]:
+    """Forward passes of one request: (phase, contexts of the tokens the pass processes)."""
+    if kv_cache:
+        passes = [("prefill", list(range(1, n_in + 1)))]
+        passes += [("decode", [n_in + j]) for j in range(1, n_out)]
+    else:
+        # Pass t recomputes all n_in + t - 1 tokens of the prefix.
+        passes = [
+            ("prefill" if t == 1 else "decode", list(range(1, n_in + t)))
+            for t in range(1, n_out + 1)
+        ]
+    return passes
+
+
+def _linear_flops_one_token(arch: Architecture) -> int:
+    h, a, k, d = arch.hidden_size, arch.n_heads, arch.n_kv_heads, arch.head_dim
+    total = 0
+    for _layer in range(arch.n_layers):
+        total += 2 * h * (a * d)  # Q projection
+        total += 2 * h * (k * d)  # K projection
+        total += 2 * h * (k * d)  # V projection
+        total += 2 * (a * d) * h  # O projection
+        for _expert in range(arch.n_experts_active):
+            for _matrix in range(3 if arch.gated_mlp else 2):
+                total += 2 * h * arch.ffn_size
+        if arch.n_experts > 1:
+            total += 2 * h * arch.n_experts  # router
+    return total
+
+
+def _attention_flops_one_token(arch: Architecture, context: int) -> int:
+    total = 0
+    for _layer in range(arch.n_layers):
+        for _key in range(context):
+            total += 2 * arch.n_heads * arch.head_dim  # q . k for every head
+            total += 2 * arch.n_heads * arch.head_dim  # p * v for every head
+    return total
+
+
+@cache
+def brute_flops(
+    arch: Architecture, n_in: int, n_out: int, kv_cache: bool, logits: str
+) -> dict[str, int]:
+    out = {
+        f"{phase}_{kind}": 0 for phase in ("prefill", "decode") for kind in ("lin", "att", "log")
+    }
+    for phase, contexts in _passes(n_in, n_out, kv_cache):
+        for c in contexts:
+            out[f"{phase}_lin"] += _linear_flops_one_token(arch)
+            out[f"{phase}_att"] += _attention_flops_one_token(arch, c)
+        positions = len(contexts) if logits == "all" else 1
+        for _pos in range(positions):
+            out[f"{phase}_log"] += 2 * arch.hidden_size * arch.vocab_size
+    return out
+
+
+def _kv_bytes_one_token(arch: Architecture) -> float:
+    total = 0.0
+    for _layer in range(arch.n_layers):
+        for _tensor in ("K", "V"):
+            total += arch.n_kv_heads * arch.head_dim * arch.kv_bytes
+    return total
+
+
+@cache
+def brute_bytes(
+    arch: Architecture, n_in: int, n_out: int, kv_cache: bool, batch_size: int
+) -> dict[str, float]:
+    h, a, k, d = arch.hidden_size, arch.n_heads, arch.n_kv_heads, arch.head_dim
+    weights = 0.0
+    kv_write = 0.0
+    kv_read = 0.0
+    for phase, contexts in _passes(n_in, n_out, kv_cache):
+        # Experts one layer touches: every token of every request in the batch picks x
+        # experts, distinct until all X are in use.
+        slots = 0
+        for _request in range(batch_size):
+            for _token in contexts:
+                slots += arch.n_experts_active
+        touched = min(arch.n_experts, slots)
+        params = 0
+        for _layer in range(arch.n_layers):
+            params += h * (a * d) + h * (k * d) + h * (k * d) + (a * d) * h
+            if arch.n_experts > 1:
+                params += h * arch.n_experts
+            for _expert in range(touched):
+                params += (3 if arch.gated_mlp else 2) * h * arch.ffn_size
+        params += h * arch.vocab_size  # LM head, streamed even when tied
+        weights += params * arch.weight_bytes / batch_size
+        for c in contexts:
+            kv_write += _kv_bytes_one_token(arch)
+            if kv_cache:
+                if phase == "decode":  # the prefill computes its K/V, reads no cache
+                    for _earlier in range(c - 1):
+                        kv_read += _kv_bytes_one_token(arch)
+            else:
+                kv_read += _kv_bytes_one_token(arch)
+    return {"weights": weights, "kv_write": kv_write, "kv_read": kv_read}
+
+
+def _cases(lengths_cached: list[tuple[int, int]], lengths_uncached: list[tuple[int, int]]):
+    for arch in ALL_ARCHS:
+        for kv_cache, lengths in ((True, lengths_cached), (False, lengths_uncached)):
+            for n_in, n_out in lengths:
+                yield pytest.param(
+                    arch, kv_cache, n_in, n_out, id=f"{arch.name}-{kv_cache}-{n_in}-{n_out}"
+                )
+
+
+CASES = list(_cases(LENGTHS_CACHED, LENGTHS_UNCACHED))
+
+
+# -- agreement with the brute force -------------------------------------------------------
+
+
+@pytest.mark.parametrize("logits", ["last", "all"])
+@pytest.mark.parametrize(("arch", "kv_cache", "n_in", "n_out"), CASES)
+def test_flops_match_brute_force(
+    arch: Architecture, kv_cache: bool, n_in: int, n_out: int, logits: str
+) -> None:
+    ref = brute_flops(arch, n_in, n_out, kv_cache, logits)
+    c = count_terms(arch, n_in, n_out, kv_cache=kv_cache, logits=logits)  # type: ignore[arg-type]
+    assert float(c.prefill_linear_flops) == pytest.approx(ref["prefill_lin"], rel=1e-13)
+    assert float(c.prefill_attention_flops) == pytest.approx(ref["prefill_att"], rel=1e-13)
+    assert float(c.prefill_logits_flops) == pytest.approx(ref["prefill_log"], rel=1e-13)
+    assert float(c.decode_linear_flops) == pytest.approx(ref["decode_lin"], rel=1e-13, abs=0)
+    assert float(c.decode_attention_flops) == pytest.approx(ref["decode_att"], rel=1e-13, abs=0)
+    assert float(c.decode_logits_flops) == pytest.approx(ref["decode_log"], rel=1e-13, abs=0)
+    total = sum(ref.values())
+    got = flops(arch, n_in, n_out, kv_cache=kv_cache, logits=logits)  # type: ignore[arg-type]
+    assert float(got) == pytest.approx(total, rel=1e-13)
+    assert float(c.n_passes) == n_out
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4])
+@pytest.mark.parametrize(("arch", "kv_cache", "n_in", "n_out"), CASES)
+def test_bytes_match_brute_force(
+    arch: Architecture, kv_cache: bool, n_in: int, n_out: int, batch_size: int
+) -> None:
+    ref = brute_bytes(arch, n_in, n_out, kv_cache, batch_size)
+    c = count_terms(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch_size)
+    assert float(c.weight_bytes) == pytest.approx(ref["weights"], rel=1e-13)
+    assert float(c.kv_write_bytes) == pytest.approx(ref["kv_write"], rel=1e-13)
+    assert float(c.kv_read_bytes) == pytest.approx(ref["kv_read"], rel=1e-13, abs=0)
+    got = memory_bytes(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch_size)
+    assert float(got) == pytest.approx(sum(ref.values()), rel=1e-13)
+
+
+@pytest.mark.parametrize("kv_cache", [True, False])
+@pytest.mark.parametrize("arch", ALL_ARCHS, ids=lambda a: a.name)
+def test_vectorised_call_matches_brute_force(arch: Architecture, kv_cache: bool) -> None:
+    lengths = LENGTHS_CACHED if kv_cache else LENGTHS_UNCACHED
+    n_in = np.array([i for i, _ in lengths])
+    n_out = np.array([o for _, o in lengths])
+    for logits in ("last", "all"):
+        got = flops(arch, n_in, n_out, kv_cache=kv_cache, logits=logits)  # type: ignore[arg-type]
+        want = [sum(brute_flops(arch, i, o, kv_cache, logits).values()) for i, o in lengths]
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    batch = np.array([[1], [2], [5]])
+    got_b = memory_bytes(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch)
+    assert got_b.shape == (3, len(lengths))
+    want_b = [
+        [sum(brute_bytes(arch, i, o, kv_cache, int(b)).values()) for i, o in lengths]
+        for b in batch[:, 0]
+    ]
+    np.testing.assert_allclose(got_b, want_b, rtol=1e-13)
+
+
+def test_moe_prefill_touches_fewer_experts_for_short_prompts() -> None:
+    # Mixtral, batch 1: one prompt token uses 2 experts per layer, three use 6, four all 8.
+    mlp_bytes = MIXTRAL.weight_bytes * MIXTRAL.n_layers * MIXTRAL.mlp_params_per_expert
+    w = [float(count_terms(MIXTRAL, n, 1).weight_bytes) for n in (1, 3, 4, 100)]
+    assert w[1] - w[0] == pytest.approx(4 * mlp_bytes)
+    assert w[2] - w[1] == pytest.approx(2 * mlp_bytes)
+    assert w[3] == w[2]
+
+
+def test_counts_fields_and_totals() -> None:
+    c = count_terms(GEMMA_7B, [[64], [512]], [1, 10, 100], logits="all", batch_size=4)
+    for f in dataclasses.fields(Counts):
+        arr = getattr(c, f.name)
+        assert arr.dtype == np.float64
+        assert arr.shape == (2, 3)
+        assert not arr.flags.writeable
+    np.testing.assert_array_equal(
+        c.total_flops, flops(GEMMA_7B, [[64], [512]], [1, 10, 100], logits="all")
+    )
+    np.testing.assert_array_equal(
+        c.total_bytes, memory_bytes(GEMMA_7B, [[64], [512]], [1, 10, 100], batch_size=4)
+    )
+    np.testing.assert_array_equal(c.prefill_flops + c.decode_flops, c.total_flops)
+    np.testing.assert_array_equal(c.n_passes, np.broadcast_to([1.0, 10.0, 100.0], (2, 3)))
+    # n_out = 1: the prefill is the only pass.
+    assert np.all(c.decode_flops[:, 0] == 0)
+    assert np.all(c.kv_read_bytes[:, 0] == 0)
+    assert c == c and c != count_terms(GEMMA_7B, 64, 1) and isinstance(hash(c), int)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.weight_bytes = c.kv_read_bytes  # type: ignore[misc]
+
+
+def test_broadcasting_shapes() -> None:
+    n_in = np.array([[16], [128], [1024]])
+    n_out = np.array([[1, 8, 64, 512]])
+    f = flops(LLAMA2_70B, n_in, n_out)
+    assert f.shape == (3, 4)
+    for r in range(3):
+        for s in range(4):
+            assert f[r, s] == float(flops(LLAMA2_70B, int(n_in[r, 0]), int(n_out[0, s])))
+    assert flops(LLAMA2_70B, 10, 10).shape == ()
+    assert memory_bytes(LLAMA2_70B, n_in, n_out, batch_size=np.ones((2, 1, 1))).shape == (2, 3, 4)
+    assert flops(LLAMA2_70B, [10, 20], [[1], [2], [3]], kv_cache=False).shape == (3, 2)
+    assert flops(LLAMA2_70B, np.float64(64.0), 3) == flops(LLAMA2_70B, 64, 3)
+
+
+def test_known_quadratic_coefficients_of_flops() -> None:
+    arch = LLAMA2_7B
+    p = 2.0 * arch.active_params_per_token
+    a = 4.0 * arch.q_dim * arch.n_layers
+    g = 2.0 * arch.hidden_size * arch.vocab_size
+    want = np.array([a / 2, a, p - a / 2, a / 2, -p, p + g - a / 2])
+    theta = quadratic_coefficients(lambda i, o: flops(arch, i, o))
+    assert theta is not None
+    np.testing.assert_allclose(theta[[0, 1, 2, 3, 5]], want[[0, 1, 2, 3, 5]], rtol=1e-9)
+    assert theta[4] == pytest.approx(want[4], rel=1e-6)
+    # Cross-check the linear-layer count with the advertised size (~6.5e9 active weights).
+    assert 6.4e9 < arch.active_params_per_token < 6.6e9
+
+
+def test_quadratic_coefficients_moe_needs_saturated_prefill() -> None:
+    # 64 experts, 1 active: prefill touches min(64, n_in) experts, quadratic only for
+    # n_in >= 64 at batch size 1, and from n_in >= 16 at batch size 4.
+    def mb(b: int):
+        return lambda i, o: memory_bytes(WIDE_MOE, i, o, batch_size=b)
+
+    assert quadratic_coefficients(mb(1), n_range=(8, 4096)) is None
+    assert quadratic_coefficients(mb(1), n_range=(64, 4096)) is not None
+    assert quadratic_coefficients(mb(4), n_range=(16, 4096)) is not None
+    assert quadratic_coefficients(mb(4), n_range=(15, 4096)) is None
+
+
+def test_quadratic_coefficients_rejects_non_finite_and_cubic() -> None:
+    assert quadratic_coefficients(lambda i, o: np.full_like(i, np.nan)) is None
+    assert quadratic_coefficients(lambda i, o: i * o * o) is None
+    assert quadratic_coefficients(lambda i, o: np.sqrt(i) * 1e6) is None
+    theta = quadratic_coefficients(lambda i, o: 7.0)  # scalar output broadcasts
+    assert theta is not None
+    np.testing.assert_allclose(theta, [0, 0, 0, 0, 7, 0], atol=1e-9)
+
+
+# -- properties -----------------------------------------------------------------------------
+
+lengths = st.integers(min_value=1, max_value=300)
+archs = st.sampled_from(ALL_ARCHS)
+logit_modes = st.sampled_from(["last", "all"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(arch=archs, n_in=lengths, n_out=lengths, kv_cache=st.booleans(), logits=logit_modes)
+def test_flops_increase_with_lengths(
+    arch: Architecture, n_in: int, n_out: int, kv_cache: bool, logits: str
+) -> None:
+    kw = {"kv_cache": kv_cache, "logits": logits}
+    base = flops(arch, n_in, n_out, **kw)  # type: ignore[arg-type]
+    assert flops(arch, n_in + 1, n_out, **kw) > base  # type: ignore[arg-type]
+    assert flops(arch, n_in, n_out + 1, **kw) > base  # type: ignore[arg-type]
+    mem = memory_bytes(arch, n_in, n_out, kv_cache=kv_cache)
+    assert memory_bytes(arch, n_in + 1, n_out, kv_cache=kv_cache) >= mem
+    assert memory_bytes(arch, n_in, n_out + 1, kv_cache=kv_cache) > mem
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arch=archs,
+    n_in=lengths,
+    n_out=lengths,
+    logits=logit_modes,
+    batch=st.integers(min_value=1, max_value=64),
+)
+def test_no_cache_costs_at_least_as_much(
+    arch: Architecture, n_in: int, n_out: int, logits: str, batch: int
+) -> None:
+    cached = flops(arch, n_in, n_out, kv_cache=True, logits=logits)  # type: ignore[arg-type]
+    uncached = flops(arch, n_in, n_out, kv_cache=False, logits=logits)  # type: ignore[arg-type]
+    assert uncached >= cached
+    if n_out > 1:
+        assert uncached > cached
+    else:  # a single prefill pass either way
+        assert uncached == cached
+    kw = {"batch_size": batch}
+    assert memory_bytes(arch, n_in, n_out, kv_cache=False, **kw) > memory_bytes(
+        arch, n_in, n_out, kv_cache=True, **kw
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arch=archs,
+    n_in=lengths,
+    n_out=lengths,
+    kv_cache=st.booleans(),
+    batch=st.integers(min_value=1, max_value=256),
+)
+def test_memory_bytes_decrease_with_batch_size(
+    arch: Architecture, n_in: int, n_out: int, kv_cache: bool, batch: int
+) -> None:
+    small = memory_bytes(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch)
+    large = memory_bytes(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch + 1)
+    assert large < small
+    # KV traffic is per request and does not depend on the batch.
+    c1 = count_terms(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch)
+    c2 = count_terms(arch, n_in, n_out, kv_cache=kv_cache, batch_size=batch + 1)
+    assert c1.kv_read_bytes == c2.kv_read_bytes
+    assert c1.kv_write_bytes == c2.kv_write_bytes
+
+
+@cache
+def _theta(arch: Architecture, kind: str, kv_cache: bool, logits: str, batch: int):
+    if kind == "flops":
+        return quadratic_coefficients(
+            lambda i, o: flops(arch, i, o, kv_cache=kv_cache, logits=logits)  # type: ignore[arg-type]
+        )
+    return quadratic_coefficients(
+        lambda i, o: memory_bytes(arch, i, o, kv_cache=kv_cache, batch_size=batch)
+    )
+
+
+def _poly(theta: np.ndarray, n_in: int, n_out: int) -> float:
+    mono = np.array([n_in * n_in, n_in * n_out, n_in, n_out * n_out, 1, n_out], dtype=float)
+    return float(mono @ theta)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arch=st.sampled_from(ARCHS),
+    n_in=st.integers(min_value=1, max_value=20_000),
+    n_out=st.integers(min_value=1, max_value=20_000),
+    logits=logit_modes,
+    batch=st.sampled_from([1, 4, 32]),
+)
+def test_quadratic_coefficients_reproduce_cached_counts(
+    arch: Architecture, n_in: int, n_out: int, logits: str, batch: int
+) -> None:
+    theta = _theta(arch, "flops", True, logits, 1)
+    assert theta is not None and theta.shape == (6,)
+    want = float(flops(arch, n_in, n_out, logits=logits))  # type: ignore[arg-type]
+    assert _poly(theta, n_in, n_out) == pytest.approx(want, rel=1e-9)
+    # Bytes are quadratic too once the prefill touches every expert.
+    theta_b = _theta(arch, "bytes", True, "last", batch)
+    assert theta_b is not None
+    if arch.n_experts_active * n_in * batch >= arch.n_experts:
+        want_b = float(memory_bytes(arch, n_in, n_out, batch_size=batch))
+        assert _poly(theta_b, n_in, n_out) == pytest.approx(want_b, rel=1e-9)
+
+
+@pytest.mark.parametrize("logits", ["last", "all"])
+@pytest.mark.parametrize("arch", ALL_ARCHS, ids=lambda a: a.name)
+def test_quadratic_coefficients_none_for_uncached_flops(arch: Architecture, logits: str) -> None:
+    assert _theta(arch, "flops", False, logits, 1) is None
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+@pytest.mark.parametrize("arch", ALL_ARCHS, ids=lambda a: a.name)
+def test_uncached_bytes_are_still_quadratic(arch: Architecture, batch: int) -> None:
+    # Without the cache only attention FLOPs turn cubic: pass t moves n_t = n_in + t - 1
+    # tokens of K/V and the weights once, which sums to a quadratic.
+    theta = _theta(arch, "bytes", False, "last", batch)
+    assert theta is not None
+    for n_in, n_out in [(64, 64), (100, 3000), (5000, 7), (8000, 8000)]:
+        want = float(memory_bytes(arch, n_in, n_out, kv_cache=False, batch_size=batch))
+        assert _poly(theta, n_in, n_out) == pytest.approx(want, rel=1e-9)
+
+
+def test_flops_do_not_depend_on_batch_size() -> None:
+    a = count_terms(MIXTRAL, 100, 50, batch_size=1)
+    b = count_terms(MIXTRAL, 100, 50, batch_size=16)
+    assert a.total_flops == b.total_flops
+    assert a.weight_bytes > b.weight_bytes
+
+
+def test_large_lengths_stay_finite_and_ordered() -> None:
+    n = np.array([1, 2**10, 2**17, 2**20])
+    f = flops(LLAMA2_70B, n, n, kv_cache=False)
+    assert np.all(np.isfinite(f)) and np.all(np.diff(f) > 0)
+    # Uncached attention grows with the cube of the length.
+    att = count_terms(LLAMA2_70B, 2**20, 2**20, kv_cache=False).decode_attention_flops
+    p_att = 4.0 * LLAMA2_70B.q_dim * LLAMA2_70B.n_layers
+    # passes 2 .. n_out cost sum of S(m) for m = n_in + 1 .. N, = C(N + 2, 3) - C(n_in + 2, 3)
+    exact = p_att * (math.comb(2**21 - 1 + 2, 3) - math.comb(2**20 + 2, 3))
+    assert float(att) == pytest.approx(exact, rel=1e-12)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n_in", "match"),
+    [
+        (0, r"n_in must be positive whole token counts; got (np\.int64\()?0\b"),
+        (-5, r"n_in must be positive whole token counts; got (np\.int64\()?-5\b"),
+        (1.5, r"n_in must be positive whole token counts; got (np\.float64\()?1\.5\b"),
+        (float("nan"), r"n_in must be positive whole token counts; got (np\.float64\()?nan"),
+        (float("inf"), r"n_in must be positive whole token counts; got (np\.float64\()?inf"),
+        ([64, 0, 8], r"n_in must be positive whole token counts; got \S*0\)? at index \(1,\)"),
+        ("64", r"n_in must be a positive integer or an array of them"),
+        (True, r"n_in must be a positive integer or an array of them"),
+        (None, r"n_in must be a positive integer or an array of them"),
+    ],
+)
+def test_bad_n_in(n_in: object, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        flops(LLAMA2_7B, n_in, 10)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=match):  # SpecError is a ValueError
+        memory_bytes(LLAMA2_7B, n_in, 10)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n_out", [0, -1, 2.5, float("nan"), "ten"])
+def test_bad_n_out(n_out: object) -> None:
+    with pytest.raises(SpecError, match=r"n_out must be"):
+        count_terms(LLAMA2_7B, 10, n_out)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("logits", ["first", "ALL", None, 1])
+def test_bad_logits(logits: object) -> None:
+    with pytest.raises(SpecError, match=r"logits must be one of 'last', 'all'"):
+        flops(LLAMA2_7B, 10, 10, logits=logits)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "match"),
+    [
+        (0, r"batch_size must be a positive integer; got 0"),
+        (-2, r"batch_size must be a positive integer; got -2"),
+        (2.5, r"batch_size must be a positive integer; got 2\.5"),
+        ([4, 0], r"batch_size must be a positive integer; got 0 at index \(1,\)"),
+        (float("nan"), r"batch_size must be a positive integer; got nan"),
+        ("8", r"batch_size must be a positive integer or an array of them"),
+        (True, r"batch_size must be a positive integer or an array of them"),
+    ],
+)
+def test_bad_batch_size(batch_size: object, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        memory_bytes(LLAMA2_7B, 10, 10, batch_size=batch_size)  # type: ignore[arg-type]
+
+
+def test_bad_kv_cache_and_arch() -> None:
+    with pytest.raises(SpecError, match=r"kv_cache must be True or False; got 'no'"):
+        flops(LLAMA2_7B, 10, 10, kv_cache="no")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match=r"arch must be a sweetspot.Architecture; got dict"):
+        flops({"n_layers": 32}, 10, 10)  # type: ignore[arg-type]
+    assert flops(LLAMA2_7B, 10, 10, kv_cache=np.bool_(False)) == flops(
+        LLAMA2_7B, 10, 10, kv_cache=False
+    )
+
+
+def test_incompatible_shapes_raise() -> None:
+    with pytest.raises(SpecError, match=r"must broadcast together; got shapes \(3,\), \(2,\)"):
+        flops(LLAMA2_7B, [1, 2, 3], [1, 2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_range": (0, 100)}, r"n_range must be two integers"),
+        ({"n_range": (64, 65)}, r"n_range must be two integers"),
+        ({"n_range": (64.0, 4096)}, r"n_range must be two integers"),
+        ({"rtol": 0.0}, r"rtol must be a positive finite number"),
+        ({"rtol": float("nan")}, r"rtol must be a positive finite number"),
+    ],
+)
+def test_bad_quadratic_coefficients_options(kwargs: dict, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        quadratic_coefficients(lambda i, o: i * o, **kwargs)
