@@ -215,14 +215,25 @@ class ModelSpec:
         """Design matrix, shape ``(len(n_in), n_params)``, for validated 1-D float lengths."""
         n_in = np.asarray(n_in, dtype=float).ravel()
         n_out = np.asarray(n_out, dtype=float).ravel()
-        if self.name == "sweetspot":
-            return np.column_stack(
-                [n_in * n_in, n_in * n_out, n_in, n_out * n_out, np.ones_like(n_in), n_out]
-            )
-        if self.name == "linear":
-            return np.column_stack([np.ones_like(n_in), n_in, n_out])
-        if self.name == "wilkins":
-            return np.column_stack([n_in, n_out, n_in * n_out])
+        if not self.is_physical:
+            # column-major: each column contiguous, as the QR in sweetspot.fit wants
+            X = np.empty((n_in.size, 6 if self.name == "sweetspot" else 3), order="F")
+            if self.name == "sweetspot":
+                np.multiply(n_in, n_in, out=X[:, 0])
+                np.multiply(n_in, n_out, out=X[:, 1])
+                X[:, 2] = n_in
+                np.multiply(n_out, n_out, out=X[:, 3])
+                X[:, 4] = 1.0
+                X[:, 5] = n_out
+            elif self.name == "linear":
+                X[:, 0] = 1.0
+                X[:, 1] = n_in
+                X[:, 2] = n_out
+            else:  # wilkins
+                X[:, 0] = n_in
+                X[:, 1] = n_out
+                np.multiply(n_in, n_out, out=X[:, 2])
+            return X
         if architecture is None:
             raise SpecError(
                 f"model {self.name!r} needs the architecture of the measured LLM; pass "
