@@ -7,10 +7,12 @@ printed as one ``warning:`` line each on stderr.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .exceptions import SweetspotError
@@ -256,13 +258,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_archs)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    for module in _COMMAND_MODULES:
+        if _module_exists(module):
+            importlib.import_module(module).register(sub)
     return parser
 
 
-#: Hooks through which later modules add sub-commands: each takes the subparsers object.
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is absent
+        return False
+
+
+#: Modules that add sub-commands through a ``register(subparsers)`` function; each
+#: sub-command sets ``func`` (taking the parsed args, returning the exit code).
+_COMMAND_MODULES: tuple[str, ...] = (
+    "sweetspot._cli_evaluate",
+    "sweetspot._cli_plan",
+    "sweetspot.harness.cli",
+    "sweetspot._cli_scale",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
