@@ -50,12 +50,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             logits=args.logits,
             split_phases=not args.no_split,
             per_pass=args.per_pass,
+            eager_attention=args.eager_attention,
         )
-    elif args.no_kv_cache or args.logits != "last" or args.no_split or args.per_pass:
+    elif (
+        args.no_kv_cache
+        or args.logits != "last"
+        or args.no_split
+        or args.per_pass
+        or args.eager_attention
+    ):
         from .exceptions import SpecError
 
         raise SpecError(
-            f"--no-kv-cache, --logits, --no-split and --per-pass apply to --model flops or "
+            f"--no-kv-cache, --logits, --no-split, --per-pass and --eager-attention apply to "
+            f"--model flops or "
             f"memory_flops, not {args.model!r}."
         )
     data = read_measurements(args.file, format=args.format)
@@ -227,7 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-split", action="store_true", help="physical models: one J/FLOP for prefill and decode"
     )
     p.add_argument(
-        "--per-pass", action="store_true", help="physical models: add a fixed J per forward pass"
+        "--per-pass", action="store_true", help="physical models: add a fixed J per layer per pass"
+    )
+    p.add_argument(
+        "--eager-attention",
+        action="store_true",
+        help="physical models: unfused attention, add J per materialised score element",
     )
     p.add_argument(
         "--cv", type=int, default=0, metavar="K", help="also report K-fold cross-validated MAPE"

@@ -79,6 +79,18 @@ Without the cache nothing persists between passes; by convention each pass write
 K/V of its ``n_t`` tokens once and reads them once (eager attention materialises
 them), so ``kv_write = kv_read = K (S(N) - S(n_in - 1))``. Activations are not counted.
 
+**Attention scores** (for unfused, "eager" attention, which writes the ``a x q x c``
+score matrix of each layer to memory, softmaxes it there and reads it back for ``AV``):
+``a L`` elements per query-key pair, the full ``n x n`` square in a prefill of ``n``
+tokens (eager attention masks after computing it) and ``c`` keys for one decode query::
+
+    cache on:   prefill_scores = a L n_in^2     decode_scores = a L ((n_out - 1) n_in + S(n_out - 1))
+    cache off:  prefill_scores = a L n_in^2     decode_scores = a L (Q(N) - Q(n_in)),
+                Q(n) = 1^2 + ... + n^2
+
+Their cost scales with the number of heads, not with the head dimension, which is why it
+is kept apart from the attention FLOPs (``a d`` per score).
+
 With the cache and ``x B n_in >= X`` (always for dense models), FLOPs and bytes are
 exact quadratic polynomials in ``(n_in, n_out)``, so the closed-form sweet spot of
 DESIGN.md section 2 applies; :func:`quadratic_coefficients` recovers their ``theta``.
@@ -145,6 +157,11 @@ class Counts:
         KV-cache bytes written and read [B].
     n_passes : ndarray
         Forward passes per request (``n_out`` with or without the KV cache).
+    prefill_attention_scores, decode_attention_scores : ndarray
+        Attention-score elements an *unfused* (eager) attention materialises in memory,
+        ``a L`` x queries x keys per pass (the full square in a prefill, as eager
+        attention computes it before masking) [elements]. Fused/flash attention keeps
+        them on chip; models use this only with ``eager_attention=True``.
     """
 
     prefill_linear_flops: _F64
@@ -157,6 +174,13 @@ class Counts:
     kv_write_bytes: _F64
     kv_read_bytes: _F64
     n_passes: _F64
+    prefill_attention_scores: _F64
+    decode_attention_scores: _F64
+
+    @property
+    def attention_scores(self) -> _F64:
+        """All attention-score elements of the request [elements]."""
+        return self.prefill_attention_scores + self.decode_attention_scores
 
     @property
     def prefill_flops(self) -> _F64:
@@ -332,6 +356,7 @@ def count_terms(
     p_att = 4.0 * arch.q_dim * arch.n_layers
     p_log = 2.0 * arch.lm_head_params
     kv_tok = float(arch.kv_bytes_per_token)
+    p_sc = float(arch.n_heads * arch.n_layers)  # score elements per query-key pair
     # Weight bytes of a pass, W0 + W1 * (experts touched per layer).
     w0 = arch.weight_bytes * (
         arch.n_layers * (arch.attn_params_per_layer + arch.router_params_per_layer)
@@ -352,6 +377,8 @@ def count_terms(
         experts = np.minimum(n_exp, slots * i) + n_dec * np.minimum(n_exp, slots)
         kv_write = kv_tok * (i + n_dec)
         kv_read = kv_tok * (n_dec * i + _tri(o - 2.0))
+        pre_sc = p_sc * i * i
+        dec_sc = p_sc * (n_dec * i + _tri(n_dec))
     else:
         last = i + o - 1.0  # tokens in the final pass
         pre_lin = p_lin * i
@@ -364,6 +391,8 @@ def count_terms(
         experts = _sum_capped(slots, n_exp, i, last)
         kv_write = kv_tok * (_tri(last) - _tri(i - 1.0))
         kv_read = kv_write
+        pre_sc = p_sc * i * i
+        dec_sc = p_sc * (_sq(last) - _sq(i))
     weight = (o * w0 + w1 * experts) / b
 
     def out(x: ArrayLike) -> _F64:
@@ -382,6 +411,8 @@ def count_terms(
         kv_write_bytes=out(kv_write),
         kv_read_bytes=out(kv_read),
         n_passes=out(o),
+        prefill_attention_scores=out(pre_sc),
+        decode_attention_scores=out(dec_sc),
     )
 
 
@@ -489,6 +520,11 @@ def _tri(n: _F64) -> _F64:
 def _tet(n: _F64) -> _F64:
     """``_tri(1) + ... + _tri(n) = n (n + 1) (n + 2) / 6``."""
     return n * (n + 1.0) * (n + 2.0) / 6.0
+
+
+def _sq(n: _F64) -> _F64:
+    """``1^2 + 2^2 + ... + n^2 = n (n + 1) (2n + 1) / 6``."""
+    return n * (n + 1.0) * (2.0 * n + 1.0) / 6.0
 
 
 def _sum_capped(slope: _F64, cap: float, first: _F64, last: _F64) -> _F64:

@@ -90,7 +90,11 @@ def _present(labels: NDArray[np.object_] | None) -> list[str]:
 
 def _subset(p: _Prepared, idx: NDArray[np.intp]) -> _Prepared:
     return _Prepared(
-        p.frame.iloc[idx], p.n_in[idx], p.n_out[idx], p.y[idx], p.batch[idx],
+        p.frame.iloc[idx],
+        p.n_in[idx],
+        p.n_out[idx],
+        p.y[idx],
+        p.batch[idx],
         None if p.labels is None else p.labels[idx],
     )
 
@@ -378,7 +382,7 @@ def fit(
         ``energy_j``, optional ``n_requests``, ``batch_size``, ``model``...).
     model : {"sweetspot", "linear", "wilkins", "flops", "memory_flops"} or ModelSpec
         Model family; a :class:`~sweetspot.models.ModelSpec` carries the physical options
-        (``logits``, ``split_phases``, ``per_pass``).
+        (``logits``, ``split_phases``, ``per_pass``, ``eager_attention``).
     architecture : str, Architecture or mapping, optional
         Physical models: the measured LLM (a preset name, a Hugging Face id or an
         :class:`Architecture`); a mapping ``{model name: architecture}`` fits the rows of
@@ -538,7 +542,9 @@ def cross_validate(
     for i, test in enumerate(folds):
         train = np.setdiff1d(np.arange(n), test, assume_unique=True)
         pt = _subset(p, train)
-        train_archs = {m: a for m, a in archs.items() if m in set(_present(pt.labels))} if archs else {}
+        train_archs = (
+            {m: a for m, a in archs.items() if m in set(_present(pt.labels))} if archs else {}
+        )
         try:
             res = _fit_prepared(pt, spec, train_archs, loss, emit_warnings=False)
         except FitError as exc:

@@ -103,8 +103,18 @@ class ModelSpec:
         Physical models only: separate J/FLOP for the prefill pass and the decode passes
         (they are compute- and memory-bound respectively, so their J/FLOP differ).
     per_pass : bool
-        Physical models only: add a fixed energy per forward pass [J/pass] (kernel-launch
-        and framework overhead of every generation step, which scales with n_out).
+        Physical models only: add a fixed energy per layer per forward pass
+        [J/(layer pass)]: kernel-launch and framework overhead, paid by every layer at
+        every generation step whatever the context length, so it scales with
+        ``n_out x L`` and transfers between models of different depth.
+    eager_attention : bool
+        Physical models only: the engine runs unfused ("eager") attention, which writes the
+        ``a x queries x keys`` score matrix of every layer to memory, softmaxes it there and
+        reads it back; add those score elements with their own coefficient [J/score].
+        Their count scales with the number of heads ``a`` (not with ``a d`` like the
+        attention FLOPs), so a model with many narrow heads (Falcon-7B: 71 heads of 64)
+        pays more per FLOP. Fused/flash attention (TensorRT-LLM, vLLM) keeps scores on
+        chip: leave it False there.
     """
 
     name: ModelName = "sweetspot"
@@ -112,20 +122,25 @@ class ModelSpec:
     logits: Literal["last", "all"] = "last"
     split_phases: bool = True
     per_pass: bool = False
+    eager_attention: bool = False
 
     def __post_init__(self) -> None:
         check_choice(self.name, "model", MODEL_NAMES)
         check_choice(self.logits, "logits", ("last", "all"))
-        for opt in ("kv_cache", "split_phases", "per_pass"):
+        for opt in ("kv_cache", "split_phases", "per_pass", "eager_attention"):
             if not isinstance(getattr(self, opt), bool):
                 raise SpecError(f"{opt} must be True or False; got {getattr(self, opt)!r}.")
         if self.name in FREE_MODELS and (
-            not self.kv_cache or self.logits != "last" or not self.split_phases or self.per_pass
+            not self.kv_cache
+            or self.logits != "last"
+            or not self.split_phases
+            or self.per_pass
+            or self.eager_attention
         ):
             raise SpecError(
                 f"model {self.name!r} is a free polynomial and takes no physical options "
-                "(kv_cache, logits, split_phases, per_pass); use model='flops' or "
-                "'memory_flops' for those."
+                "(kv_cache, logits, split_phases, per_pass, eager_attention); use "
+                "model='flops' or 'memory_flops' for those."
             )
 
     # -- description -------------------------------------------------------------------
@@ -140,10 +155,12 @@ class ModelSpec:
         if not self.is_physical:
             return _FREE_PARAMS[self.name][0]
         names = ["j_per_flop_prefill", "j_per_flop_decode"] if self.split_phases else ["j_per_flop"]
+        if self.eager_attention:
+            names.append("j_per_score")
         if self.name == "memory_flops":
             names.append("j_per_byte")
         if self.per_pass:
-            names.append("j_per_pass")
+            names.append("j_per_layer_pass")
         names.append("j_per_request")
         return tuple(names)
 
@@ -157,7 +174,8 @@ class ModelSpec:
             "j_per_flop_decode": "J/FLOP",
             "j_per_flop": "J/FLOP",
             "j_per_byte": "J/B",
-            "j_per_pass": "J/pass",
+            "j_per_score": "J/score",
+            "j_per_layer_pass": "J/(layer pass)",
             "j_per_request": "J",
         }
         return tuple(units[n] for n in self.param_names)
@@ -172,10 +190,12 @@ class ModelSpec:
             if self.split_phases
             else ["j_per_flop F"]
         )
+        if self.eager_attention:
+            terms.append("j_per_score S_scores")
         if self.name == "memory_flops":
             terms.append("j_per_byte B")
         if self.per_pass:
-            terms.append("j_per_pass n_passes")
+            terms.append("j_per_layer_pass L n_passes")
         terms.append("j_per_request")
         return "E = " + " + ".join(terms)
 
@@ -191,6 +211,8 @@ class ModelSpec:
             opts.append("no-split")
         if self.per_pass:
             opts.append("per-pass")
+        if self.eager_attention:
+            opts.append("eager-attn")
         return f"{self.name}[{','.join(opts)}]"
 
     def to_dict(self) -> dict[str, object]:
@@ -201,6 +223,7 @@ class ModelSpec:
             "logits": self.logits,
             "split_phases": self.split_phases,
             "per_pass": self.per_pass,
+            "eager_attention": self.eager_attention,
         }
 
     # -- design matrices -----------------------------------------------------------------
@@ -255,10 +278,12 @@ class ModelSpec:
         cols: list[NDArray[np.float64]] = (
             [c.prefill_flops, c.decode_flops] if self.split_phases else [c.total_flops]
         )
+        if self.eager_attention:
+            cols.append(c.attention_scores)
         if self.name == "memory_flops":
             cols.append(c.total_bytes)
         if self.per_pass:
-            cols.append(c.n_passes)
+            cols.append(c.n_passes * float(architecture.n_layers))
         cols.append(np.ones_like(n_in))
         return np.column_stack([np.broadcast_to(col, n_in.shape) for col in cols]).astype(float)
 

@@ -262,6 +262,34 @@ def test_flops_match_brute_force(
     assert float(c.n_passes) == n_out
 
 
+def brute_scores(arch: Architecture, n_in: int, n_out: int, kv_cache: bool) -> dict[str, float]:
+    """Score elements eager attention materialises: per layer and head, every (query, key)
+    pair of a pass; a prefill (and every uncached pass) computes the full square."""
+    out = {"prefill": 0.0, "decode": 0.0}
+    for phase, contexts in _passes(n_in, n_out, kv_cache):
+        n_queries = len(contexts)
+        keys = contexts[-1]  # every query of the pass sees the whole pass before masking
+        if kv_cache and phase == "decode":
+            pairs = contexts[0]  # one query against its context
+        else:
+            pairs = n_queries * keys
+        for _layer in range(arch.n_layers):
+            for _head in range(arch.n_heads):
+                out[phase] += pairs
+    return out
+
+
+@pytest.mark.parametrize(("arch", "kv_cache", "n_in", "n_out"), CASES)
+def test_attention_scores_match_brute_force(
+    arch: Architecture, kv_cache: bool, n_in: int, n_out: int
+) -> None:
+    ref = brute_scores(arch, n_in, n_out, kv_cache)
+    c = count_terms(arch, n_in, n_out, kv_cache=kv_cache)
+    assert float(c.prefill_attention_scores) == pytest.approx(ref["prefill"], rel=1e-13)
+    assert float(c.decode_attention_scores) == pytest.approx(ref["decode"], rel=1e-13, abs=0)
+    assert float(c.attention_scores) == pytest.approx(sum(ref.values()), rel=1e-13)
+
+
 @pytest.mark.parametrize("batch_size", [1, 3, 4])
 @pytest.mark.parametrize(("arch", "kv_cache", "n_in", "n_out"), CASES)
 def test_bytes_match_brute_force(

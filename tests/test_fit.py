@@ -100,6 +100,7 @@ def test_free_models_recover_noiseless_coefficients(model: str, loss: str) -> No
         {"name": "flops", "split_phases": False},
         {"name": "memory_flops"},
         {"name": "memory_flops", "logits": "all", "per_pass": True},
+        {"name": "flops", "eager_attention": True, "per_pass": True, "split_phases": False},
     ],
 )
 def test_physical_models_recover_noiseless_coefficients(spec_kw: dict, kv_cache: bool) -> None:
@@ -111,7 +112,8 @@ def test_physical_models_recover_noiseless_coefficients(spec_kw: dict, kv_cache:
         "j_per_flop_decode": 1.1e-12,
         "j_per_flop": 0.6e-12,
         "j_per_byte": 25e-12,
-        "j_per_pass": 0.02,
+        "j_per_layer_pass": 6e-4,
+        "j_per_score": 2e-10,
         "j_per_request": 12.0,
     }
     coef = np.array([truth[n] for n in spec.param_names])
