@@ -44,6 +44,7 @@ from .optimum import (
     tokens_per_joule,
 )
 from .result import FitResult
+from .tables import list_params, load_params, load_pooled
 
 __version__ = "0.1.0"
 
@@ -76,6 +77,9 @@ __all__ = [
     "flops",
     "get_architecture",
     "list_architectures",
+    "list_params",
+    "load_params",
+    "load_pooled",
     "memory_bytes",
     "min_energy_per_token",
     "optimal_n_out",

@@ -1,0 +1,216 @@
+"""Sub-commands ``evaluate``, ``tables`` and ``report`` of the ``sweetspot`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _progress_factory(total: int, description: str) -> Any:
+    """A rich progress bar on stderr when it is a terminal; a no-op otherwise."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    prog = Progress(transient=True)
+    task = prog.add_task(description, total=total)
+    prog.start()
+
+    def step(text: str) -> None:
+        prog.update(task, advance=1, description=f"{description}: {text}")
+
+    return prog, step
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .evaluate import evaluate, summarise
+    from .io import read_measurements
+
+    data = read_measurements(args.data, format=args.format)
+    n_groups = data.groupby([c for c in ("model", "n_gpus") if c in data.columns]).ngroups
+    prog, step = _progress_factory(n_groups + 2, "evaluating")
+    try:
+        table = evaluate(data, k=args.k, seed=args.seed, loss=args.loss, progress=step)
+    finally:
+        if prog is not None:
+            prog.stop()
+    if args.json:
+        recs = json.loads(table.to_json(orient="records"))
+        print(json.dumps(recs, indent=1))
+        return 0
+    cols = [
+        "model",
+        "n_gpus",
+        "family",
+        "mape",
+        "max_ape",
+        "cv_mape",
+        "lopo_mape",
+        "lono_mape",
+        "lomo_mape",
+    ]
+    shown = table[cols].copy()
+    for c in cols[3:]:
+        shown[c] = pd.to_numeric(shown[c], errors="coerce")
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(
+            f"MAPE [%] per group and family ({args.k}-fold CV seed {args.seed}; lopo = leave "
+            "one prompt out, lono = leave one n_out level out, lomo = leave one model out, "
+            "pooled physical fit)"
+        )
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+        print()
+        print("Summary over groups, best cross-validated family first:")
+        summ = summarise(table).drop(columns=["label"])
+        print(summ.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+    notes = table[table["note"].notna()]
+    for _, r in notes.iterrows():
+        print(f"note: {r['model']} / {r['family']}: {r['note']}", file=sys.stderr)
+    return 0
+
+
+def _cmd_tables_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .tables import _data_file, build_tables, write_tables
+
+    table = build_tables(args.data, k=args.k, seed=args.seed)
+    out = Path(args.out) if args.out else _data_file("params.json").parent
+    for p in write_tables(table, out):
+        print(f"wrote {p}")
+    print(f"{len(table['fits'])} fits, {len(table['pooled'])} pooled fits")
+    return 0
+
+
+def _cmd_tables_list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .tables import list_params
+
+    frame = list_params(args.table)
+    if args.json:
+        print(frame.to_json(orient="records", indent=1))
+        return 0
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(
+            frame.drop(columns=["label", "source"]).to_string(
+                index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"
+            )
+        )
+    return 0
+
+
+def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
+    from .result import FitResult
+    from .tables import read_table
+
+    table = read_table(args.table)
+    fits: dict[str, Any] = {}
+    for f in table["fits"]:
+        if args.family is None and not f.get("recommended"):
+            continue
+        if args.family is not None and f["family"] != args.family:
+            continue
+        if args.model and args.model.casefold() not in f["model"].casefold():
+            continue
+        label = f"{f['model']} ({f['n_gpus']}x {f['gpu']}, {f['family']})"
+        fits[label] = (f, FitResult.from_dict(f["fit"]))
+    return fits
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .exceptions import NoOptimumError, TableError
+    from .optimum import sweet_spot
+
+    fits = _report_fits(args)
+    if not fits:
+        raise TableError(
+            f"no published fit matches model={args.model!r}, family={args.family!r}; see "
+            "`sweetspot tables list`."
+        )
+    n_in = args.n_in
+    for label, (entry, res) in fits.items():
+        print(f"== {label}")
+        print(
+            f"   model: {res.spec.label}; in-sample MAPE {res.mape:.2f} %, "
+            f"{entry.get('cv_mape') or float('nan'):.2f} % cross-validated; fitted n_in "
+            f"{res.n_in_range[0]:g}..{res.n_in_range[1]:g}, n_out {res.n_out_range[0]:g}.."
+            f"{res.n_out_range[1]:g}"
+        )
+        print(f"   conditions: {res.meta.get('conditions', '-')}")
+        print(
+            f"   {'n_in':>6} {'n_out*':>9} {'J/token':>10} {'tokens/J':>9} "
+            f"{'E(n_in, n_out*) J':>18}"
+        )
+        for n in n_in:
+            try:
+                sp = sweet_spot(res, float(n), n_out_max=args.n_out_max)
+            except NoOptimumError as exc:
+                print(f"   {n:>6} no interior optimum: {exc}")
+                continue
+            no = float(sp.n_out)
+            e = float(sp.energy_per_token_j)
+            tag = "" if bool(sp.interior) else "  (boundary)"
+            extrap = "" if res.n_in_range[0] <= n <= res.n_in_range[1] else "  (extrapolated)"
+            print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g}{tag}{extrap}")
+        print()
+    if args.plots:
+        from .plot import save_report_figures
+
+        written = save_report_figures({k: r for k, (_, r) in fits.items()}, args.plots)
+        for p in written:
+            print(f"wrote {p}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``evaluate``, ``tables`` and ``report`` to the ``sweetspot`` command."""
+    from .cli import _int_list
+
+    p = sub.add_parser(
+        "evaluate",
+        help="MAPE of every model family per group: in-sample, k-fold CV, grouped, pooled LOMO",
+    )
+    p.add_argument("data", help="measurements (CSV, Parquet, store, or a Wilkins CSV)")
+    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "wilkins"])
+    p.add_argument("--k", type=int, default=5, help="folds of the random CV (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the CV shuffle (default 0)")
+    p.add_argument("--loss", default="relative", choices=["relative", "absolute", "mape"])
+    p.add_argument("--json", action="store_true", help="print a list of JSON records")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("tables", help="build or list the published fitted-parameter tables")
+    tsub = p.add_subparsers(dest="tables_command", metavar="ACTION", required=True)
+    b = tsub.add_parser("build", help="rebuild the tables from the shared measurement data")
+    b.add_argument("--data", required=True, help="the shared data folder, e.g. ../shared/data")
+    b.add_argument("--out", default=None, help="output folder (default: the package's data/)")
+    b.add_argument("--k", type=int, default=5)
+    b.add_argument("--seed", type=int, default=0)
+    b.set_defaults(func=_cmd_tables_build)
+    ls = tsub.add_parser("list", help="list the published fits")
+    ls.add_argument("--table", default=None, help="a table file other than the shipped one")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_cmd_tables_list)
+
+    p = sub.add_parser(
+        "report",
+        help="sweet spots and efficiency of the published fits (works offline, no data needed)",
+    )
+    p.add_argument("--model", default=None, help="only fits whose model name contains this")
+    p.add_argument("--family", default=None, help="model family (default: the recommended one)")
+    p.add_argument("--n-in", type=_int_list, default=[64, 128, 256, 512, 1024, 2048, 4096])
+    p.add_argument(
+        "--n-out-max",
+        type=float,
+        default=65536.0,
+        help="largest n_out considered [tokens] (default 65536)",
+    )
+    p.add_argument("--plots", default=None, metavar="DIR", help="also write figures (PNG) here")
+    p.add_argument("--table", default=None, help="a table file other than the shipped one")
+    p.set_defaults(func=_cmd_report)
