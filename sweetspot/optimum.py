@@ -309,11 +309,17 @@ def _numeric_sweet_spot(params: Any, ni: NDArray[np.float64], hi: float | None) 
     interior = (n_opt > 1.0 + 1e-6) & (n_opt < top * (1 - 1e-6))
     if hi is None and not np.all(interior):
         bad = flat[~interior]
+        at_low_end = bool(np.any(n_opt[~interior] <= 1.0 + 1e-6))
+        trend = (
+            "energy per token rises from n_out = 1 (the optimum is the shortest output)"
+            if at_low_end
+            else f"energy per token keeps falling up to n_out = {top:g}"
+        )
         raise NoOptimumError(
-            f"no interior energy-per-token optimum below n_out = {top:g} at n_in = "
-            f"{', '.join(f'{v:g}' for v in bad[:5])}: energy per token keeps falling. Pass "
-            "n_out_max=... to get the boundary answer.",
-            boundary="n_out -> inf",
+            f"no interior energy-per-token optimum at n_in = "
+            f"{', '.join(f'{v:g}' for v in bad[:5])}: {trend}. Pass n_out_max=... to get the "
+            "boundary answer.",
+            boundary="n_out -> 0" if at_low_end else "n_out -> inf",
         )
     shape = np.shape(ni)
     return SweetSpot(
