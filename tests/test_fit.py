@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sweetspot as ss
 from sweetspot import Architecture, FitResult, ModelSpec
@@ -346,3 +348,51 @@ def test_cross_validate_grouped() -> None:
     small["energy_j"] = ss.energy(THETA, small.n_in, small.n_out)
     with pytest.raises(FitError, match="fold"):
         ss.cross_validate(small, "sweetspot", groups="n_out")
+
+
+# -- properties ---------------------------------------------------------------------------
+
+finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False)
+thetas = st.lists(st.floats(-1e-2, 1e-2, allow_nan=False), min_size=6, max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(t1=thetas, t2=thetas, a=finite, b=finite)
+def test_energy_is_linear_in_theta(t1, t2, a, b) -> None:
+    ni = np.array([1, 64, 700, 4096])
+    no = np.array([5, 1, 3000, 128])
+    combo = a * np.array(t1) + b * np.array(t2)
+    lhs = ss.energy(combo, ni, no)
+    rhs = a * ss.energy(t1, ni, no) + b * ss.energy(t2, ni, no)
+    scale = np.abs(a) * np.abs(ss.energy(np.abs(t1), ni, no)) + np.abs(b) * np.abs(
+        ss.energy(np.abs(t2), ni, no)
+    )
+    np.testing.assert_allclose(lhs, rhs, atol=1e-12 * (1 + scale.max()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    theta=st.tuples(
+        st.floats(1e-8, 1e-4),
+        st.floats(1e-8, 1e-3),
+        st.floats(1e-4, 1e-1),
+        st.floats(1e-8, 1e-4),
+        st.floats(1e-1, 1e2),
+        st.floats(1e-3, 1.0),
+    ),
+    noise=st.floats(0.0, 0.05),
+    seed=st.integers(0, 2**16),
+)
+def test_fit_and_round_trip_properties(theta, noise, seed) -> None:
+    df = grid_frame()
+    rng = np.random.default_rng(seed)
+    e = ss.energy(theta, df.n_in, df.n_out) * np.exp(noise * rng.standard_normal(len(df)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ss.SweetspotWarning)
+        res = ss.fit(with_energy(df, e), "sweetspot")
+    if noise == 0.0:
+        np.testing.assert_allclose(res.theta, theta, rtol=1e-7)
+    back = FitResult.from_dict(json.loads(json.dumps(res.to_dict(), allow_nan=False)))
+    assert back.values == res.values
+    np.testing.assert_array_equal(back.theta, res.theta)
+    np.testing.assert_array_equal(back.predict(df.n_in, df.n_out), res.predict(df.n_in, df.n_out))
