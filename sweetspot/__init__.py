@@ -12,6 +12,7 @@ per joule::
 
 from __future__ import annotations
 
+from . import plan
 from .architecture import Architecture, get_architecture, list_architectures
 from .counts import count_terms, flops, memory_bytes
 from .exceptions import (
@@ -42,6 +43,13 @@ from .optimum import (
     optimal_n_out_total,
     sweet_spot,
     tokens_per_joule,
+)
+from .plan import (
+    max_input_tokens,
+    policy_savings,
+    recommend_max_tokens,
+    truncate_prompt,
+    workload_energy,
 )
 from .result import FitResult
 from .tables import list_params, load_params, load_pooled
@@ -80,11 +88,17 @@ __all__ = [
     "list_params",
     "load_params",
     "load_pooled",
+    "max_input_tokens",
     "memory_bytes",
     "min_energy_per_token",
     "optimal_n_out",
     "optimal_n_out_total",
+    "plan",
+    "policy_savings",
     "read_measurements",
+    "recommend_max_tokens",
     "sweet_spot",
     "tokens_per_joule",
+    "truncate_prompt",
+    "workload_energy",
 ]
