@@ -171,14 +171,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``evaluate``, ``tables`` and ``report`` to the ``sweetspot`` command."""
-    from .cli import _int_list
+    from .cli import _FORMATS, _int_list
 
     p = sub.add_parser(
         "evaluate",
         help="MAPE of every model family per group: in-sample, k-fold CV, grouped, pooled LOMO",
     )
     p.add_argument("data", help="measurements (CSV, Parquet, store, or a Wilkins CSV)")
-    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "wilkins"])
+    p.add_argument("--format", default="auto", choices=list(_FORMATS))
     p.add_argument("--k", type=int, default=5, help="folds of the random CV (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the CV shuffle (default 0)")
     p.add_argument("--loss", default="relative", choices=["relative", "absolute", "mape"])

@@ -20,6 +20,10 @@ from .exceptions import SweetspotError
 __all__ = ["main"]
 
 
+#: Input formats of the commands that read measurements (see sweetspot.read_measurements).
+_FORMATS = ("auto", "csv", "parquet", "wilkins", "trtllm-bench", "zeus", "codecarbon")
+
+
 def _int_list(text: str) -> list[int]:
     try:
         vals = [int(float(v)) for v in text.replace(" ", "").split(",") if v]
@@ -67,6 +71,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             f"memory_flops, not {args.model!r}."
         )
     data = read_measurements(args.file, format=args.format)
+    if args.model == "auto":
+        spec, why = _auto_model(data, args.arch)
+        print(
+            f"note: --model auto chose {spec if isinstance(spec, str) else spec.label}: {why}",
+            file=sys.stderr,
+        )
     if args.group:
         groups = sorted(data[args.group].astype(str).unique())
         results = [
@@ -126,6 +136,34 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 )
             _out("")
     return 0
+
+
+def _auto_model(data: Any, arch: str | None) -> tuple[Any, str]:
+    """The richest model the data identifies: the six-term form when the grid has >= 3
+    levels of both lengths, else the physical ``flops`` model when the architecture is
+    known, else the linear baseline."""
+    from .architecture import get_architecture
+    from .exceptions import ArchitectureError
+    from .models import ModelSpec
+
+    n_in_levels = data["n_in"].nunique()
+    n_out_levels = data["n_out"].nunique()
+    if n_in_levels >= 3 and n_out_levels >= 3 and len(data) >= 6:
+        return "sweetspot", f"{n_in_levels} n_in x {n_out_levels} n_out levels"
+    grid = (
+        f"only {n_in_levels} n_in and {n_out_levels} n_out levels (the six-term model needs 3 each)"
+    )
+    names = (
+        [arch] if arch else sorted(data["model"].astype(str).unique()) if "model" in data else []
+    )
+    try:
+        known = bool(names) and all(get_architecture(n) for n in names)
+    except ArchitectureError:
+        known = False
+    if known:
+        kv = bool(data["kv_cache"].iloc[0]) if "kv_cache" in data.columns else True
+        return ModelSpec(name="flops", kv_cache=kv), f"{grid}; the architecture is known"
+    return "linear", f"{grid} and no known architecture"
 
 
 # -------------------------------------------------------------------------- optimum ---
@@ -209,8 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--model",
-        default="sweetspot",
-        choices=["sweetspot", "linear", "wilkins", "flops", "memory_flops"],
+        default="auto",
+        choices=["auto", "sweetspot", "linear", "wilkins", "flops", "memory_flops"],
+        help="energy model (default auto: sweetspot when the grid has >= 3 levels of each "
+        "length, else flops when the architecture is known, else linear)",
     )
     p.add_argument(
         "--arch",
@@ -218,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="architecture preset for physical models (see `sweetspot archs`)",
     )
     p.add_argument("--loss", default="relative", choices=["relative", "absolute", "mape"])
-    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "wilkins"])
+    p.add_argument("--format", default="auto", choices=list(_FORMATS))
     p.add_argument(
         "--group", default=None, help="fit each value of this column separately (e.g. model)"
     )

@@ -27,7 +27,12 @@ Readers for foreign formats:
 
 - :func:`read_wilkins`: the A100 energy grid of Wilkins et al. (2024), Hugging Face
   ``transformers`` with the KV cache disabled;
-- :func:`read_azure_trace`: the Azure LLM inference traces (2023), request mixes without energy.
+- :func:`read_azure_trace`: the Azure LLM inference traces (2023), request mixes without energy;
+- ``format="trtllm-bench"``, ``"zeus"``, ``"codecarbon"``: the logs of those tools, read by
+  :mod:`sweetspot.importers`.
+
+A directory is read as a measurement store written by ``sweetspot measure``
+(:mod:`sweetspot.harness.store`).
 """
 
 from __future__ import annotations
@@ -83,8 +88,18 @@ SCHEMA_OPTIONAL: Mapping[str, type] = MappingProxyType(
 """Optional schema columns and their Python types (read-only). ``n_requests`` is always present
 in a validated frame (1 when the source has no such column)."""
 
-Format = Literal["auto", "csv", "parquet", "wilkins", "frame"]
-_FORMATS: tuple[str, ...] = ("auto", "csv", "parquet", "wilkins", "frame")
+Format = Literal["auto", "csv", "parquet", "wilkins", "frame", "trtllm-bench", "zeus", "codecarbon"]
+_FORMATS: tuple[str, ...] = (
+    "auto",
+    "csv",
+    "parquet",
+    "wilkins",
+    "frame",
+    "trtllm-bench",
+    "zeus",
+    "codecarbon",
+)
+_IMPORTER_FORMATS: tuple[str, ...] = ("trtllm-bench", "zeus", "codecarbon")
 
 # Unit-suffixed spellings converted to the schema unit: name -> (target, multiply, divide, unit).
 # Divisions are kept separate so that mJ -> J is exactly rounded (1e-3 is not a binary fraction).
@@ -426,6 +441,13 @@ def _missing_columns_message(df: pd.DataFrame, missing: list[str], source: str) 
     names = {str(c).strip() for c in df.columns}
     if {"Phase", "GPU Energy (mJ)"} <= names:
         extra += " The columns look like the Wilkins et al. grid: use format='wilkins'."
+    if {"window_name", "elapsed_time"} <= names:
+        extra += " The columns look like a Zeus log: use format='zeus' (or read_zeus)."
+    if {"energy_consumed", "gpu_energy", "duration"} <= names:
+        extra += (
+            " The columns look like a CodeCarbon emissions.csv: use format='codecarbon' (or "
+            "read_codecarbon)."
+        )
     return (
         f"{source} is missing the required column(s) {', '.join(repr(m) for m in missing)}; "
         f"found columns {_list_columns(df.columns)}. Expected n_in and n_out [tokens per "
@@ -704,8 +726,10 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
 
 
 def _read_store(path: Path, label: str) -> tuple[pd.DataFrame, list[str]]:
-    """Read a measurement-store directory (provisional layout: one JSON object per line)."""
+    """Read a measurement-store directory: ``points.jsonl`` (one JSON object per line) and,
+    when present, the ``manifest.json`` written by the sweetspot harness."""
     points = path / "points.jsonl"
+    manifest_file = path / "manifest.json"
     if not points.is_file():
         entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
         found = _list_columns(entries) if entries else "nothing, the directory is empty"
@@ -714,35 +738,65 @@ def _read_store(path: Path, label: str) -> tuple[pd.DataFrame, list[str]]:
             f"points.jsonl (found {found}). Pass a CSV or Parquet file, or a store directory "
             "written by the sweetspot harness."
         )
+    manifest: dict[str, Any] | None = None
+    if manifest_file.exists():
+        from .exceptions import StoreError
+        from .harness.store import read_manifest
+
+        try:
+            manifest = read_manifest(path)
+        except StoreError as exc:
+            raise MeasurementError(str(exc)) from exc
     records: list[dict[str, Any]] = []
+    notes: list[str] = []
+    keys: dict[str, int] = {}
     try:
-        with points.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
+        with points.open("rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.strip():
                     continue
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
+                    record = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    if not raw.endswith(b"\n"):
+                        notes.append(
+                            f"ignored the incomplete last line {lineno} of {points.name} (a "
+                            "point in flight when the sweep stopped; `sweetspot measure "
+                            "--resume` measures it again)"
+                        )
+                        break
+                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else exc.reason
                     raise MeasurementError(
-                        f"line {lineno} of {points} is not valid JSON ({exc.msg}); every line of "
-                        "points.jsonl must be one JSON object. Repair or remove that line."
+                        f"line {lineno} of {points} is not valid JSON ({reason}); every line "
+                        "of points.jsonl must be one JSON object. Repair or remove that line."
                     ) from exc
                 if not isinstance(record, dict):
                     raise MeasurementError(
                         f"line {lineno} of {points} is a JSON {type(record).__name__}, not an "
                         "object; every line of points.jsonl must be one JSON object (one point)."
                     )
+                key = record.get("point_key")
+                if isinstance(key, str):
+                    if key in keys:
+                        raise MeasurementError(
+                            f"point {key!r} appears twice in {points} (lines {keys[key]} and "
+                            f"{lineno}); a store holds each point once. Remove one of the lines."
+                        )
+                    keys[key] = lineno
                 records.append(record)
-    except UnicodeDecodeError as exc:
-        raise MeasurementError(f"{points} is not UTF-8 text ({exc.reason}).") from exc
     except OSError as exc:
         raise MeasurementError(f"cannot read {points}: {exc}") from exc
     if not records:
         raise MeasurementError(
             f"the measurement store {label} has no points yet (points.jsonl is empty)."
         )
-    notes = [f"read {_plural(len(records), 'point')} from {points.name} (measurement store)"]
-    return pd.DataFrame.from_records(records), notes
+    notes.insert(0, f"read {_plural(len(records), 'point')} from {points.name} (measurement store)")
+    frame = pd.DataFrame.from_records(records)
+    if manifest is not None:
+        frame.attrs["manifest"] = manifest
+        if manifest.get("simulated"):
+            notes.append("the store manifest says the sweep was simulated by the fake engine")
+    return frame, notes
 
 
 def _suffix(path: Path) -> str:
@@ -771,10 +825,15 @@ def read_measurements(
         A ``.csv`` / ``.txt`` (comma-separated) or ``.tsv`` (tab-separated) file, UTF-8 with or
         without a byte-order mark, optionally compressed (``.gz``, ...); a ``.parquet`` / ``.pq``
         file; a measurement-store directory; or a DataFrame (not modified).
-    format : {"auto", "csv", "parquet", "wilkins", "frame"}
+    format : {"auto", "csv", "parquet", "wilkins", "frame", "trtllm-bench", "zeus", "codecarbon"}
         ``"auto"`` picks by type and suffix: a DataFrame is read as ``"frame"``, a directory as
         a measurement store, and a CSV whose header has ``Phase`` and ``GPU Energy (mJ)`` as
-        ``"wilkins"`` (see :func:`read_wilkins`).
+        ``"wilkins"`` (see :func:`read_wilkins`). The formats of other tools are read only
+        when named: ``"trtllm-bench"`` (a ``--report_json`` file, see
+        :func:`sweetspot.importers.read_trtllm_bench`), ``"zeus"`` (a ``ZeusMonitor`` log
+        CSV, :func:`sweetspot.importers.read_zeus`) and ``"codecarbon"`` (an
+        ``emissions.csv``, :func:`sweetspot.importers.read_codecarbon`); use those functions
+        directly for their options.
     column_map : mapping of str to str, optional
         Source column name -> schema name, e.g. ``{"prompt_tokens": "n_in"}``. Targets must be
         schema columns (or ``energy_mj``, ``energy_kj``, ``energy_wh``, ``energy_kwh``,
@@ -799,8 +858,13 @@ def read_measurements(
 
     Notes
     -----
-    The measurement store is provisional: a directory holding ``points.jsonl``, one JSON object
-    (one measured window) per line; blank lines are ignored.
+    A measurement store is a directory holding ``points.jsonl``, one JSON object (one measured
+    window) per line, and the ``manifest.json`` of the sweep that wrote it (``sweetspot
+    measure``; see :mod:`sweetspot.harness.store`). Blank lines are ignored; an incomplete
+    last line (the point in flight when a sweep was killed) is skipped with a note; a point
+    stored twice is an error. The manifest is returned in ``attrs["manifest"]``. Rows of the
+    fake engine (``simulated = True``) raise a
+    :class:`~sweetspot.exceptions.SimulatedDataWarning`.
 
     Examples
     --------
@@ -816,6 +880,11 @@ def read_measurements(
     if format not in _FORMATS:
         raise MeasurementError(
             f"format must be one of {', '.join(repr(f) for f in _FORMATS)}; got {format!r}."
+        )
+    if column_map is not None and format in _IMPORTER_FORMATS:
+        raise MeasurementError(
+            f"column_map is not used with format={format!r}: that reader maps its own columns; "
+            "see its options in sweetspot.importers."
         )
     if isinstance(source, pd.DataFrame):
         if format not in ("auto", "frame", "wilkins"):
@@ -841,7 +910,34 @@ def read_measurements(
         )
     if not path.exists():
         raise _missing_file(label)
+    frame = _read_path(path, label, format, column_map)
+    if "simulated" in frame.columns and bool(frame["simulated"].any()):
+        import warnings
+
+        from .exceptions import SimulatedDataWarning
+
+        count = int(frame["simulated"].sum())
+        warnings.warn(
+            f"{_plural(count, 'row')} of {label} come from the simulated (fake) engine, not "
+            "from a GPU: fitted parameters describe the simulation.",
+            SimulatedDataWarning,
+            stacklevel=2,
+        )
+    return frame
+
+
+def _read_path(
+    path: Path, label: str, format: str, column_map: Mapping[str, str] | None
+) -> pd.DataFrame:
     notes: list[str] = []
+    if format in _IMPORTER_FORMATS:
+        from . import importers
+
+        if format == "trtllm-bench":
+            return importers.read_trtllm_bench(path)
+        if format == "zeus":
+            return importers.read_zeus(path)
+        return importers.read_codecarbon(path)
     if path.is_dir():
         if format != "auto":
             raise MeasurementError(

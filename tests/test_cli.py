@@ -90,3 +90,21 @@ def test_python_dash_m_is_the_same_command(grid_csv) -> None:
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_fit_auto_picks_an_identifiable_model(tmp_path, capsys) -> None:
+    # 3 n_in x 2 n_out levels: the six-term model is not identifiable, flops is
+    ni, no = np.meshgrid([64, 256, 1024], [64, 256])
+    df = pd.DataFrame({"n_in": ni.ravel(), "n_out": no.ravel(), "model": "llama-3.1-8b"})
+    df["energy_j"] = ss.energy(THETA, df.n_in, df.n_out)
+    path = tmp_path / "small.csv"
+    df.to_csv(path, index=False)
+    assert main(["fit", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "auto chose flops[cache=on]" in captured.err
+    assert "j_per_flop_prefill" in captured.out
+    df.drop(columns="model").to_csv(path, index=False)
+    assert main(["fit", str(path)]) == 0
+    assert "auto chose linear" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fit", str(path), "--model", "cubic"])

@@ -694,3 +694,46 @@ def test_azure_errors(tmp_path) -> None:
         read_azure_trace(tmp_path)
     with pytest.raises(MeasurementError, match="expects a path"):
         read_azure_trace(123)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- harness stores
+
+
+def test_store_torn_last_line_is_skipped_with_a_note(tmp_path) -> None:
+    good = json.dumps({"n_in": 8, "n_out": 8, "energy_j": 2.0, "point_key": "a"})
+    (tmp_path / "points.jsonl").write_text(good + "\n" + '{"n_in": 16, "n_o')
+    df = read_measurements(tmp_path)
+    assert df["n_in"].tolist() == [8]
+    assert any("incomplete last line 2" in n for n in df.attrs["notes"])
+    # a complete last object without a newline is a point (hand-written files)
+    (tmp_path / "points.jsonl").write_text(good)
+    assert len(read_measurements(tmp_path)) == 1
+
+
+def test_store_duplicate_point_and_foreign_manifest(tmp_path) -> None:
+    line = json.dumps({"n_in": 8, "n_out": 8, "energy_j": 2.0, "point_key": "a"})
+    (tmp_path / "points.jsonl").write_text(line + "\n" + line + "\n")
+    with pytest.raises(MeasurementError, match=r"point 'a' appears twice.*lines 1 and 2"):
+        read_measurements(tmp_path)
+    (tmp_path / "points.jsonl").write_text(line + "\n")
+    (tmp_path / "manifest.json").write_text('{"format": "other-tool"}')
+    with pytest.raises(MeasurementError, match="not written by sweetspot"):
+        read_measurements(tmp_path)
+
+
+def test_store_manifest_and_simulated_rows_warn(tmp_path) -> None:
+    from sweetspot.exceptions import SimulatedDataWarning
+
+    manifest = {"format": "sweetspot-measurement-store", "version": 1, "simulated": True}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    row = {"n_in": 8, "n_out": 8, "energy_j": 2.0, "simulated": True, "point_key": "a"}
+    (tmp_path / "points.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.warns(SimulatedDataWarning, match="1 row .* simulated"):
+        df = read_measurements(tmp_path)
+    assert df.attrs["manifest"]["simulated"] is True
+    assert any("manifest says the sweep was simulated" in n for n in df.attrs["notes"])
+
+
+def test_importer_formats_are_listed() -> None:
+    with pytest.raises(MeasurementError, match="'trtllm-bench', 'zeus', 'codecarbon'"):
+        read_measurements("x.csv", format="nope")  # type: ignore[arg-type]

@@ -1,0 +1,473 @@
+"""Crash-safe, resumable measurement store: a directory with a manifest and an append-only log.
+
+Layout of a store directory::
+
+    manifest.json     what was swept and with what (format, version, sweep spec, provenance:
+                      host, GPUs, driver, CUDA, engine version and arguments, idle baselines)
+    points.jsonl      one JSON object per completed point, appended as it completes
+    .lock             advisory lock held by the one process writing the store
+
+Crash safety
+------------
+A point is appended with a single ``write`` of one complete line to a file opened in append
+mode, then ``fsync``: after a crash the log holds every completed point, plus at most one
+*torn* final line (no newline) from the point in flight. The manifest is replaced atomically
+(write a temporary file, ``fsync``, ``rename``, ``fsync`` the directory). On reopening, a
+torn final line is moved aside to ``points.jsonl.torn-<time>`` (kept, not deleted) and cut
+from the log; a corrupted complete line, a foreign manifest or a log written by something
+else is reported as :class:`~sweetspot.exceptions.StoreError` and never overwritten.
+
+Resuming skips the points whose ``point_key`` is already in the log, so a point is never
+stored twice; appending a key that is already there raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import StoreError
+
+__all__ = [
+    "MANIFEST",
+    "POINTS",
+    "STORE_FORMAT",
+    "STORE_VERSION",
+    "MeasurementStore",
+    "json_ready",
+]
+
+STORE_FORMAT = "sweetspot-measurement-store"
+STORE_VERSION = 1
+MANIFEST = "manifest.json"
+POINTS = "points.jsonl"
+LOCK = ".lock"
+_TORN = POINTS + ".torn-"
+_TMP_PREFIX = ".manifest.json."
+
+try:  # advisory locking is POSIX-only; elsewhere a second writer is simply not detected
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None  # type: ignore[assignment]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def json_ready(value: Any) -> Any:
+    """Return ``value`` with NaN/inf floats replaced by None, tuples by lists (JSON-safe)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return json_ready(value.item())
+    return value
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.parent / f"{_TMP_PREFIX}{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _is_ours(name: str) -> bool:
+    return (
+        name in (MANIFEST, POINTS, LOCK)
+        or name.startswith(_TORN)
+        or (name.startswith(_TMP_PREFIX) and name.endswith(".tmp"))
+    )
+
+
+class MeasurementStore:
+    """One store directory, opened for writing by one process.
+
+    Use :meth:`create`, :meth:`open` or :meth:`open_for_sweep`; close with :meth:`close` (or
+    a ``with`` block) to release the lock.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The directory.
+    manifest : dict
+        The current manifest (a copy; change it with :meth:`update_manifest`).
+    notes : list of str
+        What opening the store did (e.g. a torn final line moved aside).
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], keys: list[str]) -> None:
+        self.path = path
+        self._manifest = manifest
+        self._keys = set(keys)
+        self._order = list(keys)
+        self.notes: list[str] = []
+        self._lock_fd: int | None = None
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], manifest: Mapping[str, Any]) -> MeasurementStore:
+        """Create a new store in a new or empty directory.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Directory; created if missing. It must be empty.
+        manifest : mapping
+            Sweep description and provenance (``format``, ``version`` and ``created_at`` are
+            added).
+
+        Raises
+        ------
+        StoreError
+            If the directory is not empty, or cannot be written.
+        """
+        root = Path(path)
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} exists and is not a directory; choose another --out path.")
+        if root.is_dir():
+            entries = sorted(p.name for p in root.iterdir())
+            if MANIFEST in entries:
+                raise StoreError(
+                    f"{root} already holds a measurement store; pass --resume to continue it, or "
+                    "choose a new --out directory."
+                )
+            if entries:
+                raise StoreError(
+                    f"{root} is not empty and is not a sweetspot measurement store (it holds "
+                    f"{', '.join(entries[:5])}{', ...' if len(entries) > 5 else ''}); sweetspot "
+                    "does not write into it. Choose a new or empty --out directory."
+                )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            store = cls(root, {}, [])
+            store._lock()
+            full = {
+                "format": STORE_FORMAT,
+                "version": STORE_VERSION,
+                "created_at": _now(),
+                **json_ready(dict(manifest)),
+            }
+            _write_atomic(root / MANIFEST, json.dumps(full, indent=2, allow_nan=False) + "\n")
+            fd = os.open(root / POINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.fsync(fd)
+            os.close(fd)
+            _fsync_dir(root)
+        except OSError as exc:
+            raise StoreError(f"cannot create the measurement store {root}: {exc}") from exc
+        store._manifest = full
+        return store
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> MeasurementStore:
+        """Open an existing store for appending (takes the lock, repairs a torn last line).
+
+        Raises
+        ------
+        StoreError
+            If the directory is not a store, the manifest is foreign or corrupted, a line of
+            the log is corrupted or foreign, a point appears twice, or another process holds
+            the lock.
+        """
+        root = Path(path)
+        manifest = read_manifest(root)
+        store = cls(root, manifest, [])
+        store._lock()
+        try:
+            store.notes.extend(store._repair_tail())
+            keys = [rec["point_key"] for rec in store.points()]
+        except BaseException:
+            store.close()
+            raise
+        store._keys = set(keys)
+        store._order = keys
+        return store
+
+    @classmethod
+    def open_for_sweep(
+        cls,
+        path: str | os.PathLike[str],
+        manifest: Mapping[str, Any],
+        *,
+        resume: bool,
+        identity: Mapping[str, Any],
+    ) -> MeasurementStore:
+        """Create a store, or (``resume=True``) reopen one written by the same sweep.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The store directory.
+        manifest : mapping
+            Manifest of a new store (must contain ``identity`` under ``"sweep"``).
+        resume : bool
+            Continue an existing store (a missing or empty directory starts a new one).
+        identity : mapping
+            The sweep fields that must match those recorded in an existing store.
+
+        Raises
+        ------
+        StoreError
+            If the store exists without ``resume``, or was written by a different sweep
+            (the message lists the differing fields), or :meth:`open` fails.
+        """
+        root = Path(path)
+        exists = (root / MANIFEST).exists()
+        if not resume or not exists:
+            if exists:
+                raise StoreError(
+                    f"{root} already holds a measurement store; pass --resume to continue it, "
+                    "or choose a new --out directory."
+                )
+            return cls.create(root, manifest)
+        store = cls.open(root)
+        recorded = store.manifest.get("sweep", {})
+        recorded_identity = recorded.get("identity", {}) if isinstance(recorded, dict) else {}
+        wanted = json_ready(dict(identity))
+        diffs = [
+            f"{k} was {recorded_identity.get(k)!r} and is now {wanted.get(k)!r}"
+            for k in sorted(set(wanted) | set(recorded_identity))
+            if recorded_identity.get(k) != wanted.get(k)
+        ]
+        if diffs:
+            store.close()
+            raise StoreError(
+                f"the store {root} was written by a different sweep: {'; '.join(diffs[:4])}"
+                f"{' (and more)' if len(diffs) > 4 else ''}. Resume with the same arguments, or "
+                "write the new sweep to a new --out directory."
+            )
+        return store
+
+    # -- content -------------------------------------------------------------------------
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """A copy of the manifest."""
+        return json.loads(json.dumps(self._manifest))
+
+    def completed_keys(self) -> frozenset[str]:
+        """Keys of the points already stored."""
+        return frozenset(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every stored point, in log order.
+
+        Raises
+        ------
+        StoreError
+            For a corrupted line (not JSON, not an object, without ``point_key``) or a point
+            stored twice; the line number is given and the file is left untouched.
+        """
+        return list(_iter_points(self.path / POINTS))
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Append one completed point (one ``write`` of one line, then ``fsync``).
+
+        Parameters
+        ----------
+        row : mapping
+            The point; must have a string ``point_key`` not yet in the store. NaN and inf
+            become ``null``.
+
+        Raises
+        ------
+        StoreError
+            If the key is missing or already stored, or the write fails.
+        """
+        key = row.get("point_key")
+        if not isinstance(key, str) or not key:
+            raise StoreError("a stored point needs a non-empty string 'point_key'.")
+        if key in self._keys:
+            raise StoreError(
+                f"point {key!r} is already in the store {self.path}; a point is never stored "
+                "twice (resume skips completed points)."
+            )
+        line = (json.dumps(json_ready(dict(row)), allow_nan=False) + "\n").encode("utf-8")
+        try:
+            fd = os.open(self.path / POINTS, os.O_WRONLY | os.O_APPEND)
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # pragma: no cover - disk full
+                    raise OSError(f"short write ({written} of {len(line)} bytes)")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot append a point to {self.path / POINTS}: {exc}") from exc
+        self._keys.add(key)
+        self._order.append(key)
+
+    def update_manifest(self, **updates: Any) -> None:
+        """Replace top-level manifest entries atomically (temp file, fsync, rename)."""
+        new = {**self._manifest, **json_ready(updates)}
+        try:
+            _write_atomic(self.path / MANIFEST, json.dumps(new, indent=2, allow_nan=False) + "\n")
+        except OSError as exc:
+            raise StoreError(f"cannot update {self.path / MANIFEST}: {exc}") from exc
+        self._manifest = new
+
+    def close(self) -> None:
+        """Release the lock (idempotent)."""
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                if _fcntl is not None:
+                    _fcntl.flock(self._lock_fd, _fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> MeasurementStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------
+    def _lock(self) -> None:
+        path = self.path / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {path}: {exc}") from exc
+        if _fcntl is not None:
+            try:
+                _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreError(
+                    f"another process (pid {holder}) is writing to the store {self.path}; wait "
+                    "for it to finish, or stop it, before resuming."
+                ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._lock_fd = fd
+
+    def _repair_tail(self) -> list[str]:
+        """Move a torn final line (a point in flight at a crash) aside; keep it, cut it."""
+        points = self.path / POINTS
+        if not points.exists():
+            raise StoreError(
+                f"the store {self.path} has a manifest but no {POINTS}; it is damaged. Move it "
+                "away and start a new sweep, or restore the log from a backup."
+            )
+        data = points.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return []
+        cut = data.rfind(b"\n") + 1
+        torn = data[cut:]
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        aside = self.path / f"{_TORN}{stamp}"
+        try:
+            with open(aside, "wb") as fh:
+                fh.write(torn)
+                fh.flush()
+                os.fsync(fh.fileno())
+            with open(points, "r+b") as fh:
+                fh.truncate(cut)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(self.path)
+        except OSError as exc:
+            raise StoreError(f"cannot repair the torn last line of {points}: {exc}") from exc
+        return [
+            f"moved a torn last line of {POINTS} ({len(torn)} bytes, the point in flight when "
+            f"the sweep stopped) to {aside.name}; that point will be measured again"
+        ]
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check the manifest of a store directory.
+
+    Raises
+    ------
+    StoreError
+        If it is missing, not JSON, or not a sweetspot store of a known version.
+    """
+    root = Path(path)
+    file = root / MANIFEST
+    if not file.is_file():
+        raise StoreError(
+            f"{root} is not a sweetspot measurement store: it has no {MANIFEST}. Pass the "
+            "directory given to `sweetspot measure --out`."
+        )
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(
+            f"{file} is corrupted ({exc}); sweetspot does not overwrite it. Restore it from a "
+            "backup, or move the store away and start a new sweep."
+        ) from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise StoreError(
+            f"{file} was not written by sweetspot (format {found!r}, expected "
+            f"{STORE_FORMAT!r}); sweetspot does not write into this directory. Choose another "
+            "--out directory."
+        )
+    if manifest.get("version") != STORE_VERSION:
+        raise StoreError(
+            f"{file} has store version {manifest.get('version')!r}; this sweetspot reads version "
+            f"{STORE_VERSION}. Upgrade sweetspot, or write to a new --out directory."
+        )
+    return manifest
+
+
+def _iter_points(points: Path) -> Iterator[dict[str, Any]]:
+    seen: dict[str, int] = {}
+    try:
+        with points.open("rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    return  # torn last line: not a completed point
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise StoreError(
+                        f"line {lineno} of {points} is corrupted (not JSON: {exc}); sweetspot "
+                        "does not overwrite it. Repair or remove that line by hand, then resume."
+                    ) from exc
+                key = record.get("point_key") if isinstance(record, dict) else None
+                if not isinstance(key, str):
+                    raise StoreError(
+                        f"line {lineno} of {points} is not a sweetspot point (no 'point_key'); "
+                        "the log was written or edited by something else. Repair it by hand, or "
+                        "start a new sweep in another directory."
+                    )
+                if key in seen:
+                    raise StoreError(
+                        f"point {key!r} is stored twice in {points} (lines {seen[key]} and "
+                        f"{lineno}); remove one of the two lines by hand."
+                    )
+                seen[key] = lineno
+                yield record
+    except OSError as exc:
+        raise StoreError(f"cannot read {points}: {exc}") from exc

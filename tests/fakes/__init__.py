@@ -1,0 +1,1 @@
+"""Test doubles of optional dependencies: a fake ``pynvml`` and a fake ``tensorrt_llm``."""

@@ -1,0 +1,141 @@
+"""The crash-safe store: atomic appends, torn tails, corruption and foreign files reported."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from sweetspot.exceptions import StoreError
+from sweetspot.harness.store import MANIFEST, POINTS, MeasurementStore, json_ready, read_manifest
+
+IDENTITY = {"model": "m", "n_in": [1, 2]}
+MANIFEST_IN = {"sweep": {"identity": IDENTITY}}
+
+
+def row(key: str, **extra) -> dict:
+    return {"point_key": key, "n_in": 1, "n_out": 1, "energy_j": 1.0, **extra}
+
+
+def test_create_append_reopen(tmp_path) -> None:
+    out = tmp_path / "store"
+    with MeasurementStore.create(out, MANIFEST_IN) as store:
+        store.append(row("a", value=math.nan))
+        store.append(row("b"))
+        assert len(store) == 2
+        assert store.manifest["format"] == "sweetspot-measurement-store"
+        store.update_manifest(extra={"x": (1, 2)})
+    lines = (out / POINTS).read_text().splitlines()
+    assert [json.loads(line)["point_key"] for line in lines] == ["a", "b"]
+    assert json.loads(lines[0])["value"] is None  # NaN stored as null, valid JSON
+    with MeasurementStore.open(out) as store:
+        assert store.completed_keys() == {"a", "b"}
+        assert store.manifest["extra"] == {"x": [1, 2]}
+        assert store.notes == []
+        with pytest.raises(StoreError, match="already in the store"):
+            store.append(row("a"))
+        with pytest.raises(StoreError, match="point_key"):
+            store.append({"n_in": 1})
+
+
+def test_torn_last_line_is_moved_aside_not_lost(tmp_path) -> None:
+    out = tmp_path / "store"
+    with MeasurementStore.create(out, MANIFEST_IN) as store:
+        store.append(row("a"))
+    with open(out / POINTS, "ab") as fh:
+        fh.write(b'{"point_key": "b", "n_in": 1, "ener')  # killed mid-write
+    with MeasurementStore.open(out) as store:
+        assert store.completed_keys() == {"a"}
+        assert "torn last line" in store.notes[0]
+        store.append(row("b"))
+    torn = list(out.glob(POINTS + ".torn-*"))
+    assert len(torn) == 1 and torn[0].read_bytes().startswith(b'{"point_key": "b"')
+    assert [json.loads(x)["point_key"] for x in (out / POINTS).read_text().splitlines()] == [
+        "a",
+        "b",
+    ]
+
+
+def test_corrupted_line_is_reported_and_untouched(tmp_path) -> None:
+    out = tmp_path / "store"
+    MeasurementStore.create(out, MANIFEST_IN).close()
+    content = b'{"point_key": "a"}\nnot json at all\n{"point_key": "c"}\n'
+    (out / POINTS).write_bytes(content)
+    with pytest.raises(StoreError, match=r"line 2 of .*corrupted.*does not overwrite"):
+        MeasurementStore.open(out)
+    assert (out / POINTS).read_bytes() == content
+    (out / POINTS).write_bytes(b'{"n_in": 1}\n')
+    with pytest.raises(StoreError, match="not a sweetspot point"):
+        MeasurementStore.open(out)
+    (out / POINTS).write_bytes(b'{"point_key": "a"}\n{"point_key": "a"}\n')
+    with pytest.raises(StoreError, match=r"stored twice.*lines 1 and 2"):
+        MeasurementStore.open(out)
+
+
+def test_foreign_or_corrupted_manifest_is_not_overwritten(tmp_path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / MANIFEST).write_text('{"format": "something-else"}')
+    (foreign / POINTS).write_text("")
+    with pytest.raises(StoreError, match="not written by sweetspot"):
+        MeasurementStore.open_for_sweep(foreign, MANIFEST_IN, resume=True, identity=IDENTITY)
+    with pytest.raises(StoreError, match="already holds a measurement store"):
+        MeasurementStore.open_for_sweep(foreign, MANIFEST_IN, resume=False, identity=IDENTITY)
+    assert (foreign / MANIFEST).read_text() == '{"format": "something-else"}'
+    (foreign / MANIFEST).write_text("{broken")
+    with pytest.raises(StoreError, match="corrupted"):
+        read_manifest(foreign)
+    (foreign / MANIFEST).write_text('{"format": "sweetspot-measurement-store", "version": 99}')
+    with pytest.raises(StoreError, match="store version 99"):
+        read_manifest(foreign)
+    with pytest.raises(StoreError, match=r"has no manifest\.json"):
+        read_manifest(tmp_path)
+
+
+def test_non_empty_directory_is_refused(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match=r"not empty and is not a sweetspot.*notes\.txt"):
+        MeasurementStore.create(tmp_path, MANIFEST_IN)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(StoreError, match="not a directory"):
+        MeasurementStore.create(file, MANIFEST_IN)
+
+
+def test_resume_checks_the_sweep_identity(tmp_path) -> None:
+    out = tmp_path / "s"
+    MeasurementStore.open_for_sweep(out, MANIFEST_IN, resume=True, identity=IDENTITY).close()
+    store = MeasurementStore.open_for_sweep(out, MANIFEST_IN, resume=True, identity=IDENTITY)
+    store.close()
+    other = {"model": "m", "n_in": [1, 2, 3]}
+    with pytest.raises(StoreError, match=r"different sweep: n_in was \[1, 2\] and is now"):
+        MeasurementStore.open_for_sweep(out, MANIFEST_IN, resume=True, identity=other)
+
+
+def test_one_writer_at_a_time(tmp_path) -> None:
+    store = MeasurementStore.create(tmp_path / "s", MANIFEST_IN)
+    try:
+        with pytest.raises(StoreError, match="another process"):
+            MeasurementStore.open(tmp_path / "s")
+    finally:
+        store.close()
+    MeasurementStore.open(tmp_path / "s").close()
+
+
+def test_missing_log_is_damage(tmp_path) -> None:
+    MeasurementStore.create(tmp_path / "s", MANIFEST_IN).close()
+    (tmp_path / "s" / POINTS).unlink()
+    with pytest.raises(StoreError, match="damaged"):
+        MeasurementStore.open(tmp_path / "s")
+
+
+def test_json_ready() -> None:
+    import numpy as np
+
+    assert json_ready({"a": (1.0, math.inf), "b": np.float64(2.5), 3: [math.nan]}) == {
+        "a": [1.0, None],
+        "b": 2.5,
+        "3": [None],
+    }
