@@ -52,6 +52,7 @@ from .plan import (
     workload_energy,
 )
 from .result import FitResult
+from .stream import cross_validate_parquet, fit_parquet
 from .tables import list_params, load_params, load_pooled
 
 __version__ = "0.1.0"
@@ -79,9 +80,11 @@ __all__ = [
     "__version__",
     "count_terms",
     "cross_validate",
+    "cross_validate_parquet",
     "energy",
     "energy_per_token",
     "fit",
+    "fit_parquet",
     "flops",
     "get_architecture",
     "list_architectures",

@@ -70,6 +70,27 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             f"--model flops or "
             f"memory_flops, not {args.model!r}."
         )
+    from .stream import should_stream
+
+    if args.format in ("auto", "parquet") and should_stream(args.file):
+        # a Parquet directory or a big Parquet file: fitted batch by batch, bounded memory
+        if args.group or args.cv:
+            from .exceptions import SpecError
+
+            raise SpecError(
+                "--group and --cv are not available for streamed Parquet input; use "
+                "sweetspot.stream.cross_validate_parquet from Python, or filter the dataset."
+            )
+        res = fit(
+            args.file,
+            "sweetspot" if spec == "auto" else spec,
+            architecture=args.arch,
+            loss=args.loss,
+        )
+        if args.save:
+            res.to_json(args.save)
+        print(json.dumps(res.to_dict(), indent=2) if args.json else res.report())
+        return 0
     data = read_measurements(args.file, format=args.format)
     if args.model == "auto":
         spec, why = _auto_model(data, args.arch)

@@ -84,9 +84,8 @@ score matrix of each layer to memory, softmaxes it there and reads it back for `
 ``a L`` elements per query-key pair, the full ``n x n`` square in a prefill of ``n``
 tokens (eager attention masks after computing it) and ``c`` keys for one decode query::
 
-    cache on:   prefill_scores = a L n_in^2     decode_scores = a L ((n_out - 1) n_in + S(n_out - 1))
-    cache off:  prefill_scores = a L n_in^2     decode_scores = a L (Q(N) - Q(n_in)),
-                Q(n) = 1^2 + ... + n^2
+    cache on:   prefill = a L n_in^2    decode = a L ((n_out - 1) n_in + S(n_out - 1))
+    cache off:  prefill = a L n_in^2    decode = a L (Q(N) - Q(n_in)),  Q(n) = 1^2 + ... + n^2
 
 Their cost scales with the number of heads, not with the head dimension, which is why it
 is kept apart from the attention FLOPs (``a d`` per score).

@@ -189,6 +189,10 @@ def _solve(
     accurate as a full QR solve and much cheaper for millions of rows.
     """
     n, k = X.shape
+    # energies divided by a power of two (exact) near their median: sums of squares neither
+    # overflow nor underflow whether energies are 1e-300 or 1e300 J
+    unit = _unit(y)
+    y = y / unit
     Xw = np.empty((n, k), order="F")
     if loss in ("relative", "mape"):
         w = 1.0 / y
@@ -198,11 +202,21 @@ def _solve(
     else:
         Xw[...] = X
         yw = np.asarray(y, dtype=float)
-    R = np.linalg.qr(Xw, mode="r")[:k]
-    scale = np.sqrt(np.einsum("ij,ij->j", R, R))
+    if not np.all(np.isfinite(Xw)):
+        raise FitError(
+            "the weighted design overflows: energies or lengths span too many orders of "
+            f"magnitude (energies {unit * y.min():.3g} .. {unit * y.max():.3g} J). Check the "
+            "units of energy_j (joules) and of the lengths (tokens)."
+        )
+    with _single_threaded_blas():  # faster for tall-skinny QR, and on a busy machine
+        R = np.asarray(np.linalg.qr(Xw, mode="r"), dtype=float)[:k]
+    scale = _column_norms(R)
     scale[scale == 0] = 1.0
     Rs = R / scale
-    _, s, vt = np.linalg.svd(Rs)
+    try:
+        _, s, vt = np.linalg.svd(Rs)
+    except np.linalg.LinAlgError as exc:
+        raise FitError(f"the least-squares problem is numerically degenerate ({exc}).") from exc
     tol = s.max() * max(n, k) * np.finfo(float).eps
     rank = int(np.sum(s > tol))
     cond = float(s.max() / s.min()) if s.min() > 0 else float("inf")
@@ -236,11 +250,49 @@ def _solve(
     if loss == "mape" or dof <= 0:
         se = np.full(k, np.nan)
     else:
-        sigma2 = float(resid @ resid) / dof
+        sigma2 = _rms(resid) ** 2 * n / dof
         se = np.sqrt(np.maximum(np.diag(inv_gram) * sigma2, 0.0))
         if nonneg:
             se[b <= 0] = np.nan  # held at the bound: no symmetric standard error
-    return b / scale, se / scale, cond, rank, s
+    coef = b / scale * unit
+    if not np.all(np.isfinite(coef)):
+        raise FitError(
+            "the fit overflowed (non-finite coefficients): energies span "
+            f"{unit * y.min():.3g} .. {unit * y.max():.3g} J, too wide for loss={loss!r}. "
+            "Check the units of energy_j, or use loss='relative'."
+        )
+    return coef, se / scale * unit, cond, rank, s
+
+
+def _unit(y: NDArray[np.float64]) -> float:
+    """A power of two near the median energy: ``y / unit`` is exact and close to 1."""
+    return float(2.0 ** np.frexp(np.median(y))[1])
+
+
+def _column_norms(R: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Column 2-norms without the under/overflow of summing squares."""
+    big = np.max(np.abs(R), axis=0)
+    safe = np.where(big > 0, big, 1.0)
+    return np.asarray(big * np.sqrt(np.einsum("ij,ij->j", R / safe, R / safe)), dtype=float)
+
+
+def _rms(x: NDArray[np.float64]) -> float:
+    """Root mean square without overflow (scaled by the largest magnitude)."""
+    big = float(np.max(np.abs(x))) if x.size else 0.0
+    if big == 0.0 or not np.isfinite(big):
+        return big
+    return big * float(np.sqrt(np.mean((x / big) ** 2)))
+
+
+def _single_threaded_blas() -> Any:
+    """Limit BLAS to one thread if threadpoolctl is available (it ships with scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on it
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, "blas")
 
 
 def _solve_l1(Xs: NDArray[np.float64], yw: NDArray[np.float64], nonneg: bool) -> NDArray:
@@ -306,8 +358,9 @@ def _fit_prepared(
     pred = X @ coef
     ape = np.abs(pred - p.y) / p.y * 100.0
     resid = pred - p.y
-    ss_tot = float(np.sum((p.y - p.y.mean()) ** 2))
-    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else float("nan")
+    rmse = _rms(resid)
+    spread = _rms(p.y - p.y.mean())
+    r2 = 1.0 - (rmse / spread) ** 2 if spread > 0 else float("nan")
     msgs: list[tuple[str, type[Warning]]] = []
     if cond > ILL_CONDITIONED:
         msgs.append(
@@ -351,7 +404,7 @@ def _fit_prepared(
         n_rows=int(n),
         mape=float(ape.mean()),
         max_ape=float(ape.max()),
-        rmse=float(np.sqrt(np.mean(resid**2))),
+        rmse=rmse,
         r2=r2,
         condition_number=cond,
         n_in_range=(float(p.n_in.min()), float(p.n_in.max())),
@@ -379,7 +432,9 @@ def fit(
     ----------
     data : DataFrame, path or anything :func:`sweetspot.read_measurements` reads
         Measurements in the schema of DESIGN.md section 5 (``n_in``, ``n_out``,
-        ``energy_j``, optional ``n_requests``, ``batch_size``, ``model``...).
+        ``energy_j``, optional ``n_requests``, ``batch_size``, ``model``...). A directory
+        of Parquet files, or a Parquet file of at least a million rows, is fitted streaming
+        (:func:`sweetspot.stream.fit_parquet`: same coefficients, bounded memory).
     model : {"sweetspot", "linear", "wilkins", "flops", "memory_flops"} or ModelSpec
         Model family; a :class:`~sweetspot.models.ModelSpec` carries the physical options
         (``logits``, ``split_phases``, ``per_pass``, ``eager_attention``).
@@ -423,6 +478,11 @@ def fit(
     """
     check_choice(loss, "loss", LOSSES)
     spec = as_spec(model, kv_cache=kv_cache)
+    if loss != "mape":
+        from . import stream
+
+        if stream.should_stream(data):  # Parquet directory, or a file of >= 1e6 rows
+            return stream.fit_parquet(data, spec, architecture=architecture, loss=loss)
     p = _prepare(data)
     archs = _resolve_architectures(spec, architecture, p.labels)
     return _fit_prepared(p, spec, archs, loss)

@@ -228,16 +228,21 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """Cut long reprs so a huge cell cannot make a huge error message."""
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
 def _describe_value(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
         return "a missing value (NaN/None)"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_short(repr(value))}"
     if isinstance(value, bool):
         return f"the boolean {value!r}"
-    return repr(value)
+    return _short(repr(value))
 
 
 def _fail(
@@ -258,7 +263,7 @@ def _fail(
 
 
 def _list_columns(columns: Any, limit: int = 20) -> str:
-    names = [repr(c) for c in list(columns)[:limit]]
+    names = [_short(repr(c), 60) for c in list(columns)[:limit]]
     more = len(columns) - limit
     return "[" + ", ".join(names) + (f", ... ({more} more)" if more > 0 else "") + "]"
 
@@ -394,6 +399,19 @@ def _canonical_names(
         if isinstance(column, str):
             key = column.strip().casefold()
             if key in _KNOWN_NAMES:
+                unit = column.strip().rsplit("_", 1)[-1]
+                if (
+                    unit[:1] in ("M", "m")
+                    and unit[1:].casefold() in ("j", "wh")
+                    and (unit[0] == "M")
+                ):
+                    # SI prefixes are case-sensitive: MJ is mega-, mJ milli- (a factor 1e9)
+                    raise MeasurementError(
+                        f"column {column!r} of {source}: {unit!r} reads as mega-{unit[1:]} "
+                        "(SI prefixes are case-sensitive), which sweetspot does not convert, and "
+                        f"it must not be mistaken for milli ({unit[0].lower()}{unit[1:]}). "
+                        "Convert it to joules in a column named 'energy_j'."
+                    )
                 by_key.setdefault(key, []).append(column)
     renames: dict[str, str] = {}
     for key, columns in by_key.items():
@@ -660,9 +678,55 @@ def _missing_file(label: str) -> _MeasurementFileNotFoundError:
     return err
 
 
+#: Longest line a measurement file may hold [bytes]; a row is a few dozen bytes.
+MAX_LINE_BYTES = 1 << 20
+
+
+def _check_line_lengths(path: Path, label: str, limit: int = MAX_LINE_BYTES) -> None:
+    """Refuse files with a line longer than ``limit`` before pandas holds it several times
+    in memory; reads the file once in fixed-size binary chunks."""
+    if path.suffix.casefold() in (".gz", ".bz2", ".xz", ".zip", ".zst"):
+        return  # compressed: pandas decompresses as a stream; the parser bounds the rest
+    line, run = 1, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            start = 0
+            while (nl := chunk.find(b"\n", start)) != -1:
+                if run + nl - start > limit:
+                    break
+                line += 1
+                run = 0
+                start = nl + 1
+            else:
+                run += len(chunk) - start
+                if run <= limit:
+                    continue
+            raise MeasurementError(
+                f"{label}: line {line} is longer than {limit // (1 << 20)} MiB; a measurement row "
+                "is a few dozen bytes, so this is not a measurement CSV (or its line breaks "
+                "are missing). Check the file, or split the line into rows."
+            )
+
+
+def _first_long_row(path: Path, sep: str, width: int) -> int | None:
+    """Data row (0-based) of the first row with more fields than the header (error path)."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for i, row in enumerate(csv.reader(fh, delimiter=sep)):
+            if i > 0 and len(row) > width:
+                return i - 1
+    return None
+
+
 def _read_csv(path: Path, sep: str, label: str) -> pd.DataFrame:
     """Read a delimited UTF-8 text file (BOM allowed), with clear errors for common mistakes."""
+    import lzma
+    import warnings
+    import zlib
+
     delimiter = {",": "comma", "\t": "tab"}.get(sep, repr(sep))
+    _check_line_lengths(path, label)
     try:
         head = pd.read_csv(
             path,
@@ -686,7 +750,25 @@ def _read_csv(path: Path, sep: str, label: str) -> pd.DataFrame:
                         "(tab-separated files need a .tsv suffix), or read it with "
                         f"pandas.read_csv(path, sep={other!r}) and pass the DataFrame."
                     )
-        return pd.read_csv(path, sep=sep, encoding="utf-8-sig", index_col=False, low_memory=False)
+        with warnings.catch_warnings():
+            # a row longer than the header would lose its extra fields: refuse it instead
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                return pd.read_csv(
+                    path, sep=sep, encoding="utf-8-sig", index_col=False, low_memory=False
+                )
+            except pd.errors.ParserWarning:
+                row = _first_long_row(path, sep, len(header))
+                where = f"row {row}" if row is not None else "a row"
+                raise MeasurementError(
+                    f"{label}: {where} has more fields than the header's {len(header)} "
+                    f"({', '.join(header[:8])}); the extra field would be lost. Fix the row, "
+                    "or add a column name to the header."
+                ) from None
+    except (EOFError, zlib.error, lzma.LZMAError) as exc:
+        raise MeasurementError(
+            f"{label} is a truncated or corrupt compressed file ({exc}); re-copy or re-compress it."
+        ) from exc
     except pd.errors.EmptyDataError as exc:
         raise MeasurementError(
             f"{label} is empty (no header, no rows); expected a header line with n_in, n_out, "

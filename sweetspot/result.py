@@ -37,6 +37,137 @@ _LOSS_TEXT = {
 }
 
 
+_FIT_KEYS = frozenset(
+    {
+        "format",
+        "version",
+        "spec",
+        "loss",
+        "params",
+        "stderr",
+        "units",
+        "theta",
+        "architectures",
+        "batch_size",
+        "n_rows",
+        "mape",
+        "max_ape",
+        "rmse",
+        "r2",
+        "condition_number",
+        "n_in_range",
+        "n_out_range",
+        "models",
+        "fit_warnings",
+        "meta",
+    }
+)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:50] + f"... ({len(text)} characters)"
+
+
+class _Validator:
+    """JSON-type checks for saved fits and tables: each raises TableError naming the field."""
+
+    @staticmethod
+    def number(
+        x: Any, name: str, *, none_ok: bool = False, nonneg: bool = False, positive: bool = False
+    ) -> float:
+        if x is None and none_ok:
+            return float("nan")
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise TableError(f"saved field {name!r} must be a number; got {_brief(x)}.")
+        try:
+            val = float(x)
+        except OverflowError:
+            raise TableError(f"saved field {name!r} is too large: {_brief(x)}.") from None
+        if not math.isfinite(val):
+            raise TableError(f"saved field {name!r} must be finite; got {_brief(x)}.")
+        if (nonneg and val < 0) or (positive and val <= 0):
+            kind = "positive" if positive else "non-negative"
+            raise TableError(f"saved field {name!r} must be {kind}; got {_brief(x)}.")
+        return val
+
+    @staticmethod
+    def count(x: Any, name: str) -> int:
+        if type(x) is not int or x < 0:
+            raise TableError(
+                f"saved field {name!r} must be a non-negative integer; got {_brief(x)}."
+            )
+        return x
+
+    @staticmethod
+    def text(x: Any, name: str) -> str:
+        if not isinstance(x, str):
+            raise TableError(f"saved field {name!r} must be a string; got {_brief(x)}.")
+        return x
+
+    @staticmethod
+    def list(x: Any, name: str) -> list[Any]:
+        if not isinstance(x, list):
+            raise TableError(f"saved field {name!r} must be a list; got {_brief(x)}.")
+        return x
+
+    @staticmethod
+    def mapping(x: Any, name: str) -> dict[str, Any]:
+        if not isinstance(x, dict):
+            raise TableError(f"saved field {name!r} must be an object; got {_brief(x)}.")
+        return x
+
+    def pair(self, x: Any, name: str) -> tuple[float, float]:
+        items = self.list(x, name)
+        if len(items) != 2:
+            raise TableError(f"saved field {name!r} must hold 2 numbers; got {_brief(x)}.")
+        lo = self.number(items[0], name, none_ok=True)
+        hi = self.number(items[1], name, none_ok=True)
+        return (lo, hi)
+
+
+def load_json_text(text: str, what: str) -> Any:
+    """Parse JSON strictly: no NaN/Infinity literals, no overflowing numbers, no runaway
+    nesting; every failure is a :class:`TableError` naming ``what``."""
+
+    def bad_constant(name: str) -> Any:
+        raise TableError(
+            f"{what} holds the non-standard JSON number {name}; it was not written "
+            "by sweetspot (which never writes NaN or Infinity)."
+        )
+
+    def parse_float(token: str) -> float:
+        val = float(token)
+        if not math.isfinite(val):
+            raise TableError(f"{what} holds the number {token[:40]}, which overflows a float.")
+        return val
+
+    try:
+        return json.loads(text, parse_constant=bad_constant, parse_float=parse_float)
+    except json.JSONDecodeError as exc:
+        raise TableError(
+            f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}); the file may be "
+            "truncated: re-save or rebuild it."
+        ) from exc
+    except RecursionError:
+        raise TableError(f"{what} is nested too deeply to be a sweetspot file.") from None
+
+
+def read_json_file(path: str, what: str) -> Any:
+    """Read a UTF-8 JSON file strictly (see :func:`load_json_text`)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise TableError(
+            f"{what} {path!r} is not UTF-8 JSON text (a binary file?); sweetspot reads fits and "
+            "tables only as JSON, never as pickles."
+        ) from None
+    except OSError as exc:
+        raise TableError(f"cannot read {what} {path!r}: {exc}") from exc
+    return load_json_text(text, f"{what} {path!r}")
+
+
 def _float_or_none(x: float) -> float | None:
     return None if (x is None or not math.isfinite(x)) else float(x)
 
@@ -387,58 +518,120 @@ class FitResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FitResult:
-        """Rebuild a result from :meth:`to_dict` output (validated; never evaluates code)."""
+        """Rebuild a result from :meth:`to_dict` output.
+
+        Every field's JSON type and range is checked (numbers are numbers, not strings or
+        booleans; counts are non-negative integers; unknown keys and a ``theta`` that does
+        not follow from the parameters are refused): a tampered or truncated file raises
+        :class:`TableError`. Nothing is ever evaluated or unpickled.
+        """
         if not isinstance(d, Mapping):
             raise TableError(f"a saved fit must be a JSON object (dict); got {type(d).__name__}.")
         if d.get("format") != "sweetspot.FitResult":
             raise TableError(
                 "not a saved sweetspot fit: expected the key 'format' = 'sweetspot.FitResult'; "
-                f"got {d.get('format')!r}. Save fits with FitResult.to_dict() or "
+                f"got {_brief(d.get('format'))}. Save fits with FitResult.to_dict() or "
                 "`sweetspot fit --save FILE.json`."
             )
-        if d.get("version") != FORMAT_VERSION:
+        version = d.get("version")
+        if type(version) is not int or version != FORMAT_VERSION:
             raise TableError(
-                f"saved fit has format version {d.get('version')!r}; this sweetspot reads "
+                f"saved fit has format version {_brief(version)}; this sweetspot reads "
                 f"version {FORMAT_VERSION}. Refit with this version or upgrade sweetspot."
             )
+        unknown = sorted(set(d) - _FIT_KEYS)
+        if unknown:
+            raise TableError(
+                f"saved fit has unknown key(s) {unknown}; version {FORMAT_VERSION} has "
+                f"{sorted(_FIT_KEYS)}. The file was edited or written by another tool."
+            )
+        missing = sorted(k for k in _FIT_KEYS - {"meta", "fit_warnings", "theta"} if k not in d)
+        if missing:
+            raise TableError(
+                f"saved fit is malformed or truncated: it lacks {missing}; re-save it with "
+                "FitResult.to_dict()."
+            )
+        v = _Validator()
         try:
-            spec = ModelSpec(**d["spec"])
-            params = d["params"]
+            spec_d = v.mapping(d["spec"], "spec")
+            try:
+                spec = ModelSpec(**spec_d)
+            except (SpecError, TypeError) as exc:
+                raise TableError(f"saved fit has an invalid 'spec': {exc}") from exc
+            loss = d["loss"]
+            if loss not in _LOSS_TEXT:
+                raise TableError(
+                    f"saved fit has loss {_brief(loss)}; expected one of {sorted(_LOSS_TEXT)}."
+                )
+            params = v.mapping(d["params"], "params")
             names = tuple(params)
             if names != spec.param_names:
                 raise TableError(
                     f"saved fit's parameters {list(names)} do not match model "
                     f"{spec.label!r}, which has {list(spec.param_names)}."
                 )
-            archs = tuple((str(n), Architecture(**a)) for n, a in d.get("architectures", []))
+            stderr = v.mapping(d["stderr"], "stderr")
+            units = v.mapping(d["units"], "units")
+            for key, m in (("stderr", stderr), ("units", units)):
+                if tuple(m) != names:
+                    raise TableError(
+                        f"saved fit's '{key}' keys {list(m)} differ from {list(names)}."
+                    )
+            archs = []
+            for i, entry in enumerate(v.list(d.get("architectures", []), "architectures")):
+                if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                    raise TableError(f"saved fit: architectures[{i}] must be [name, {{...}}].")
+                try:
+                    archs.append((entry[0], Architecture(**v.mapping(entry[1], "architecture"))))
+                except (ValueError, TypeError) as exc:
+                    raise TableError(f"saved fit: architectures[{i}] is invalid: {exc}") from exc
             res = cls(
                 spec=spec,
-                loss=str(d["loss"]),
+                loss=str(loss),
                 param_names=names,
-                values=tuple(float(params[n]) for n in names),
-                stderrs=tuple(_none_to_nan(d["stderr"][n]) for n in names),
-                units=tuple(str(d["units"][n]) for n in names),
-                architectures=archs,
-                batch_size=float(d.get("batch_size", 1.0)),
-                n_rows=int(d["n_rows"]),
-                mape=_none_to_nan(d["mape"]),
-                max_ape=_none_to_nan(d["max_ape"]),
-                rmse=_none_to_nan(d["rmse"]),
-                r2=_none_to_nan(d["r2"]),
-                condition_number=_none_to_nan(d["condition_number"]),
-                n_in_range=(_none_to_nan(d["n_in_range"][0]), _none_to_nan(d["n_in_range"][1])),
-                n_out_range=(_none_to_nan(d["n_out_range"][0]), _none_to_nan(d["n_out_range"][1])),
-                models=tuple(str(m) for m in d.get("models", [])),
-                fit_warnings=tuple(str(w) for w in d.get("fit_warnings", [])),
-                meta=dict(d.get("meta", {})),
+                values=tuple(v.number(params[n], f"params.{n}") for n in names),
+                stderrs=tuple(
+                    v.number(stderr[n], f"stderr.{n}", none_ok=True, nonneg=True) for n in names
+                ),
+                units=tuple(v.text(units[n], f"units.{n}") for n in names),
+                architectures=tuple(archs),
+                batch_size=v.number(d.get("batch_size", 1.0), "batch_size", positive=True),
+                n_rows=v.count(d["n_rows"], "n_rows"),
+                mape=v.number(d["mape"], "mape", none_ok=True, nonneg=True),
+                max_ape=v.number(d["max_ape"], "max_ape", none_ok=True, nonneg=True),
+                rmse=v.number(d["rmse"], "rmse", none_ok=True, nonneg=True),
+                r2=v.number(d["r2"], "r2", none_ok=True),
+                condition_number=v.number(
+                    d["condition_number"], "condition_number", none_ok=True, nonneg=True
+                ),
+                n_in_range=v.pair(d["n_in_range"], "n_in_range"),
+                n_out_range=v.pair(d["n_out_range"], "n_out_range"),
+                models=tuple(v.text(m, "models[]") for m in v.list(d.get("models", []), "models")),
+                fit_warnings=tuple(
+                    v.text(w, "fit_warnings[]")
+                    for w in v.list(d.get("fit_warnings", []), "fit_warnings")
+                ),
+                meta=dict(v.mapping(d.get("meta", {}), "meta")),
             )
         except TableError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             raise TableError(
                 f"saved fit is malformed or truncated ({type(exc).__name__}: {exc}); "
                 "re-save it with FitResult.to_dict()."
             ) from exc
+        stored = d.get("theta")
+        if stored is not None:
+            theta = v.list(stored, "theta")
+            implied = res.theta
+            if implied is None or len(theta) != 6:
+                raise TableError("saved fit's 'theta' does not belong to this model.")
+            got = np.array([v.number(t, "theta[]") for t in theta])
+            if not np.allclose(got, implied, rtol=1e-9, atol=1e-300):
+                raise TableError(
+                    "saved fit's 'theta' differs from the theta its parameters imply; the file "
+                    "was edited. Edit 'params' (theta is derived) or refit."
+                )
         return res
 
     def to_json(self, path: str | None = None, *, indent: int = 2) -> str:
@@ -452,18 +645,8 @@ class FitResult:
     @classmethod
     def from_json(cls, path_or_text: str) -> FitResult:
         """Read a fit saved by :meth:`to_json` (a path, or the JSON text itself)."""
-        text = path_or_text
-        if not path_or_text.lstrip().startswith("{"):
-            try:
-                with open(path_or_text, encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError as exc:
-                raise TableError(f"cannot read saved fit {path_or_text!r}: {exc}") from exc
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TableError(
-                f"saved fit is not valid JSON ({exc.msg} at line {exc.lineno}); the file may be "
-                "truncated: re-save it with FitResult.to_json()."
-            ) from exc
+        if path_or_text.lstrip().startswith("{"):
+            d = load_json_text(path_or_text, "saved fit")
+        else:
+            d = read_json_file(path_or_text, "saved fit")
         return cls.from_dict(d)

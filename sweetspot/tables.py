@@ -289,26 +289,15 @@ def write_tables(table: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------------------
 def read_table(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a parameter table (the shipped one by default)."""
+    from .result import read_json_file
+
     p = Path(path) if path is not None else _data_file("params.json")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TableError(
-            f"cannot read parameter table {p}: {exc}. Rebuild it with "
-            "`sweetspot tables build --data ../shared/data`."
-        ) from exc
-    try:
-        table = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TableError(
-            f"parameter table {p} is not valid JSON ({exc.msg}, line {exc.lineno}); it may be "
-            "truncated. Rebuild it with `sweetspot tables build --data ../shared/data`."
-        ) from exc
+    table = read_json_file(str(p), "parameter table")
     if not isinstance(table, dict) or table.get("format") != TABLE_FORMAT:
         raise TableError(
             f"{p} is not a sweetspot parameter table (expected 'format': '{TABLE_FORMAT}')."
         )
-    if table.get("version") != TABLE_VERSION:
+    if type(table.get("version")) is not int or table.get("version") != TABLE_VERSION:
         raise TableError(
             f"{p} has table version {table.get('version')!r}; this sweetspot reads version "
             f"{TABLE_VERSION}. Upgrade sweetspot or rebuild the table."
@@ -316,10 +305,26 @@ def read_table(path: str | Path | None = None) -> dict[str, Any]:
     for key, typ in (("fits", list), ("pooled", list), ("sources", dict)):
         if not isinstance(table.get(key), typ):
             raise TableError(f"{p} is malformed: '{key}' must be a {typ.__name__}.")
-    for i, f in enumerate(table["fits"]):
-        missing = [k for k in ("model", "gpu", "n_gpus", "family", "fit") if k not in f]
-        if missing:
-            raise TableError(f"{p} is malformed: fit #{i} lacks {missing}.")
+    kinds = {"model": str, "gpu": str, "n_gpus": int, "family": str, "fit": dict}
+    for key in ("fits", "pooled"):
+        for i, f in enumerate(table[key]):
+            if not isinstance(f, dict):
+                raise TableError(f"{p} is malformed: {key}[{i}] must be an object.")
+            need = (
+                kinds
+                if key == "fits"
+                else {k: kinds[k] for k in ("gpu", "n_gpus", "family", "fit")}
+            )
+            missing = [k for k in need if k not in f]
+            if missing:
+                raise TableError(f"{p} is malformed: {key}[{i}] lacks {missing}.")
+            wrong = [
+                k for k, t in need.items() if not isinstance(f[k], t) or isinstance(f[k], bool)
+            ]
+            if wrong:
+                raise TableError(
+                    f"{p} is malformed: {key}[{i}] has fields of the wrong type: {wrong}."
+                )
     return table
 
 

@@ -108,3 +108,19 @@ def test_fit_auto_picks_an_identifiable_model(tmp_path, capsys) -> None:
     assert "auto chose linear" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["fit", str(path), "--model", "cubic"])
+
+
+def test_fit_streams_a_parquet_directory(tmp_path, capsys) -> None:
+    pytest.importorskip("pyarrow")
+    ni, no = np.meshgrid([64, 256, 1024, 4096], [64, 256, 1024, 4096])
+    df = pd.DataFrame({"n_in": ni.ravel(), "n_out": no.ravel()})
+    df["energy_j"] = ss.energy(THETA, df.n_in, df.n_out)
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    df.iloc[:8].to_parquet(folder / "part-0.parquet")
+    df.iloc[8:].to_parquet(folder / "part-1.parquet")
+    assert main(["fit", str(folder), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(rec["theta"], THETA, rtol=1e-8)
+    assert main(["fit", str(folder), "--cv", "5"]) == 1
+    assert "not available for streamed" in capsys.readouterr().err

@@ -269,10 +269,8 @@ def brute_scores(arch: Architecture, n_in: int, n_out: int, kv_cache: bool) -> d
     for phase, contexts in _passes(n_in, n_out, kv_cache):
         n_queries = len(contexts)
         keys = contexts[-1]  # every query of the pass sees the whole pass before masking
-        if kv_cache and phase == "decode":
-            pairs = contexts[0]  # one query against its context
-        else:
-            pairs = n_queries * keys
+        # a cached decode step: one query against its context
+        pairs = contexts[0] if kv_cache and phase == "decode" else n_queries * keys
         for _layer in range(arch.n_layers):
             for _head in range(arch.n_heads):
                 out[phase] += pairs
