@@ -202,12 +202,6 @@ def _solve(
     else:
         Xw[...] = X
         yw = np.asarray(y, dtype=float)
-    if not np.all(np.isfinite(Xw)):
-        raise FitError(
-            "the weighted design overflows: energies or lengths span too many orders of "
-            f"magnitude (energies {unit * y.min():.3g} .. {unit * y.max():.3g} J). Check the "
-            "units of energy_j (joules) and of the lengths (tokens)."
-        )
     with _single_threaded_blas():  # faster for tall-skinny QR, and on a busy machine
         R = np.asarray(np.linalg.qr(Xw, mode="r"), dtype=float)[:k]
     scale = _column_norms(R)
@@ -216,7 +210,11 @@ def _solve(
     try:
         _, s, vt = np.linalg.svd(Rs)
     except np.linalg.LinAlgError as exc:
-        raise FitError(f"the least-squares problem is numerically degenerate ({exc}).") from exc
+        raise FitError(
+            f"the least-squares problem is numerically degenerate ({exc}): energies span "
+            f"{unit * y.min():.3g} .. {unit * y.max():.3g} J. Check the units of energy_j "
+            "(joules) and of the lengths (tokens)."
+        ) from exc
     tol = s.max() * max(n, k) * np.finfo(float).eps
     rank = int(np.sum(s > tol))
     cond = float(s.max() / s.min()) if s.min() > 0 else float("inf")
@@ -265,8 +263,11 @@ def _solve(
 
 
 def _unit(y: NDArray[np.float64]) -> float:
-    """A power of two near the median energy: ``y / unit`` is exact and close to 1."""
-    return float(2.0 ** np.frexp(np.median(y))[1])
+    """A power of two between the smallest and largest energy (geometric middle):
+    ``y / unit`` is exact and as close to 1 as the spread allows."""
+    lo = int(np.frexp(np.min(y))[1])
+    hi = int(np.frexp(np.max(y))[1])
+    return float(np.ldexp(1.0, (lo + hi) // 2))
 
 
 def _column_norms(R: NDArray[np.float64]) -> NDArray[np.float64]:
