@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .cli import _int_list
 from .exceptions import MeasurementError, SpecError, TableError
 
 __all__ = ["register", "resolve_params"]
@@ -24,18 +25,6 @@ __all__ = ["register", "resolve_params"]
 
 def _out(text: str = "") -> None:
     print(text, file=sys.stdout)
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        vals = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected whole numbers separated by commas, e.g. 1500 or 512,1500; got {text!r}"
-        ) from None
-    if not vals:
-        raise argparse.ArgumentTypeError("expected at least one prompt length")
-    return vals
 
 
 # ------------------------------------------------------------------------- params ---

@@ -25,14 +25,28 @@ _FORMATS = ("auto", "csv", "parquet", "wilkins", "trtllm-bench", "zeus", "codeca
 
 
 def _int_list(text: str) -> list[int]:
+    """argparse type: comma-separated whole numbers (``64,256,1024``)."""
     try:
-        vals = [int(float(v)) for v in text.replace(" ", "").split(",") if v]
+        vals = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list of integers such as 64,256,1024; got {text!r}"
+            f"expected a comma-separated list of whole numbers such as 64,256,1024; got {text!r}"
         ) from None
     if not vals:
-        raise argparse.ArgumentTypeError("expected at least one integer")
+        raise argparse.ArgumentTypeError("expected at least one whole number")
+    return vals
+
+
+def _float_list(text: str) -> list[float]:
+    """argparse type: comma-separated numbers (``300,450.5``)."""
+    try:
+        vals = [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of numbers such as 300,450,700; got {text!r}"
+        ) from None
+    if not vals:
+        raise argparse.ArgumentTypeError("expected at least one number")
     return vals
 
 

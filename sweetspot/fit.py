@@ -337,6 +337,32 @@ def _rank_message(spec: ModelSpec, p: _Prepared, rank: int, k: int) -> str:
     )
 
 
+def _fit_messages(
+    spec: ModelSpec, coef: NDArray[np.float64], cond: float
+) -> list[tuple[str, type[Warning]]]:
+    """Warnings a fit deserves: ill-conditioning, negative free coefficients."""
+    msgs: list[tuple[str, type[Warning]]] = []
+    if cond > ILL_CONDITIONED:
+        msgs.append(
+            (
+                f"ill-conditioned design (condition number {cond:.2g} after column scaling): "
+                "coefficients are poorly determined; measure a wider (n_in, n_out) grid.",
+                IllConditionedWarning,
+            )
+        )
+    if not spec.is_physical:
+        neg = [f"{nm} = {v:.3g}" for nm, v in zip(spec.param_names, coef, strict=True) if v < 0]
+        if neg:
+            msgs.append(
+                (
+                    f"negative free coefficient(s) {', '.join(neg)}: the model may predict "
+                    "implausible (even negative) energy outside the fitted range.",
+                    NegativeCoefficientWarning,
+                )
+            )
+    return msgs
+
+
 def _fit_prepared(
     p: _Prepared,
     spec: ModelSpec,
@@ -362,25 +388,7 @@ def _fit_prepared(
     rmse = _rms(resid)
     spread = _rms(p.y - p.y.mean())
     r2 = 1.0 - (rmse / spread) ** 2 if spread > 0 else float("nan")
-    msgs: list[tuple[str, type[Warning]]] = []
-    if cond > ILL_CONDITIONED:
-        msgs.append(
-            (
-                f"ill-conditioned design (condition number {cond:.2g} after column scaling): "
-                "coefficients are poorly determined; measure a wider (n_in, n_out) grid.",
-                IllConditionedWarning,
-            )
-        )
-    if not spec.is_physical:
-        neg = [f"{nm} = {v:.3g}" for nm, v in zip(spec.param_names, coef, strict=True) if v < 0]
-        if neg:
-            msgs.append(
-                (
-                    f"negative free coefficient(s) {', '.join(neg)}: the model may predict "
-                    "implausible (even negative) energy outside the fitted range.",
-                    NegativeCoefficientWarning,
-                )
-            )
+    msgs = _fit_messages(spec, coef, cond)
     if emit_warnings:
         for text, cat in msgs:
             warnings.warn(text, cat, stacklevel=3)

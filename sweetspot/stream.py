@@ -73,18 +73,16 @@ from .architecture import Architecture
 from .exceptions import (
     DependencyError,
     FitError,
-    IllConditionedWarning,
     MeasurementError,
-    NegativeCoefficientWarning,
     SpecError,
 )
 from .fit import (
-    ILL_CONDITIONED,
     LOSSES,
     ArchitectureArg,
     Loss,
     _column_norms,
     _design,
+    _fit_messages,
     _Prepared,
     _present,
     _rank_message,
@@ -851,32 +849,6 @@ def _levels(
         empty,
         None,
     )
-
-
-def _fit_messages(
-    spec: ModelSpec, coef: NDArray[np.float64], cond: float
-) -> list[tuple[str, type[Warning]]]:
-    # Same texts as sweetspot.fit._fit_prepared (kept in step by tests/test_stream.py).
-    msgs: list[tuple[str, type[Warning]]] = []
-    if cond > ILL_CONDITIONED:
-        msgs.append(
-            (
-                f"ill-conditioned design (condition number {cond:.2g} after column scaling): "
-                "coefficients are poorly determined; measure a wider (n_in, n_out) grid.",
-                IllConditionedWarning,
-            )
-        )
-    if not spec.is_physical:
-        neg = [f"{nm} = {v:.3g}" for nm, v in zip(spec.param_names, coef, strict=True) if v < 0]
-        if neg:
-            msgs.append(
-                (
-                    f"negative free coefficient(s) {', '.join(neg)}: the model may predict "
-                    "implausible (even negative) energy outside the fitted range.",
-                    NegativeCoefficientWarning,
-                )
-            )
-    return msgs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,33 +14,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from ..cli import _float_list, _int_list
 from .engines import ENGINES
 
 __all__ = ["register"]
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list of whole numbers such as 64,256,1024; got {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one whole number")
-    return values
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list of numbers such as 300,450,700; got {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
 
 
 def register(subparsers: Any) -> None:
