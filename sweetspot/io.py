@@ -1324,7 +1324,7 @@ def read_azure_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
             "timestamp",
             bad,
             stamps,
-            "a date and time such as '2023-11-16 18:17:03.9799600'",
+            "a date and time such as '2024-02-03 04:05:06.1234567'",
             "Correct or remove those rows (sweetspot never drops rows silently).",
         )
     out = pd.DataFrame({"n_in": n_in, "n_out": n_out, "timestamp": parsed.array})

@@ -660,15 +660,15 @@ AZURE_HEADER = "TIMESTAMP,ContextTokens,GeneratedTokens\n"
 
 
 def test_azure_synthetic(tmp_path) -> None:
-    body = "2023-11-16 18:17:03.9799600,100,10\n2023-11-16 18:17:04.0000000,5,1\n"
+    body = "2024-02-03 04:05:06.1234567,100,10\n2024-02-03 04:05:07.0000000,5,1\n"
     df = read_azure_trace(write_csv(tmp_path / "t.csv", AZURE_HEADER + body))
     assert df["n_in"].tolist() == [100, 5]
-    assert df["timestamp"].iloc[0] == pd.Timestamp("2023-11-16 18:17:03.97996")
+    assert df["timestamp"].iloc[0] == pd.Timestamp("2024-02-03 04:05:06.1234567")
     assert "n_in <- 'ContextTokens'" in df.attrs["notes"][0]
 
 
 def test_azure_zero_length_requests_are_errors(tmp_path) -> None:
-    body = "2023-11-16 18:17:03.9,100,10\n2023-11-16 18:17:04.0,5,0\n2023-11-16 18:17:05.0,5,0\n"
+    body = "2024-02-03 04:05:03.9,100,10\n2024-02-03 04:05:04.0,5,0\n2024-02-03 04:05:05.0,5,0\n"
     path = write_csv(tmp_path / "t.csv", AZURE_HEADER + body)
     with pytest.raises(
         MeasurementError, match=r"n_out \(column 'GeneratedTokens'\).*got 0 in row 1 .*2 bad rows"
@@ -677,7 +677,7 @@ def test_azure_zero_length_requests_are_errors(tmp_path) -> None:
 
 
 def test_azure_errors(tmp_path) -> None:
-    path = write_csv(tmp_path / "a.csv", "TIMESTAMP,ContextTokens\n2023-11-16 18:17:03.9,1\n")
+    path = write_csv(tmp_path / "a.csv", "TIMESTAMP,ContextTokens\n2024-02-03 04:05:03.9,1\n")
     with pytest.raises(
         MeasurementError, match=r"missing the Azure trace column.*'GeneratedTokens'"
     ):
