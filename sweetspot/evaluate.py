@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from .exceptions import FitError, SpecError, SweetspotWarning
-from .fit import cross_validate, fit
+from .fit import _arrays, cross_validate, fit
 from .models import ModelSpec
 
 __all__ = ["DEFAULT_FAMILIES", "Family", "evaluate", "families_for", "summarise"]
@@ -166,6 +166,7 @@ def evaluate(
             progress(" ".join(str(v) for v in key_t))
         base: dict[str, Any] = dict(zip(keys, key_t, strict=True))
         gpu = str(g["gpu"].iloc[0]) if "gpu" in g.columns else ""
+        pg = _arrays(g)  # validated once above; every fit below reuses these arrays
         for fam in fams:
             rec: dict[str, Any] = {
                 "model": base.get("model"),
@@ -176,23 +177,23 @@ def evaluate(
                 "n_rows": len(g),
             }
             arch = {str(base["model"]): arch_map[base["model"]]} if fam.spec.is_physical else None
-            res, note = _try(fit, g, fam.spec, architecture=arch, loss=loss)
+            res, note = _try(fit, pg, fam.spec, architecture=arch, loss=loss)
             notes = [note] if note else []
             rec["mape"] = None if res is None else res.mape
             rec["max_ape"] = None if res is None else res.max_ape
             cv, note = _try(
-                cross_validate, g, fam.spec, k=k, seed=seed, architecture=arch, loss=loss
+                cross_validate, pg, fam.spec, k=k, seed=seed, architecture=arch, loss=loss
             )
             rec["cv_mape"] = None if cv is None else cv.mape
             rec["cv_max_ape"] = None if cv is None else cv.max_ape
             if note and not notes:
                 notes.append(note)
-            lopo, note = _try(
-                cross_validate, g, fam.spec, groups=prompt_col, architecture=arch, loss=loss
+            lopo, _ = _try(
+                cross_validate, pg, fam.spec, groups=prompt_col, architecture=arch, loss=loss
             )
             rec["lopo_mape"] = None if lopo is None else lopo.mape
             lono, _ = _try(
-                cross_validate, g, fam.spec, groups="n_out", architecture=arch, loss=loss
+                cross_validate, pg, fam.spec, groups="n_out", architecture=arch, loss=loss
             )
             rec["lono_mape"] = None if lono is None else lono.mape
             rec["lomo_mape"] = None
@@ -220,11 +221,17 @@ def _add_lomo(
         if progress is not None:
             progress(f"pooled {key}")
         archs = {m: arch_map[m] for m in models}
+        pooled = _arrays(pool)
         for fam in fams:
             if not fam.spec.is_physical:
                 continue
             cv, _ = _try(
-                cross_validate, pool, fam.spec, groups="model", architecture=archs, loss=loss
+                cross_validate,
+                pooled,
+                fam.spec,
+                groups="model",
+                architecture=archs,
+                loss=loss,
             )
             if cv is None:
                 continue

@@ -70,7 +70,11 @@ def _prepare(data: Any) -> _Prepared:
 
     if isinstance(data, _Prepared):
         return data
-    df = read_measurements(data)
+    return _arrays(read_measurements(data))
+
+
+def _arrays(df: pd.DataFrame) -> _Prepared:
+    """The arrays a fit needs from an already validated measurement frame."""
     n_in = df["n_in"].to_numpy(dtype=float)
     n_out = df["n_out"].to_numpy(dtype=float)
     y = df["energy_j"].to_numpy(dtype=float) / df["n_requests"].to_numpy(dtype=float)
@@ -611,9 +615,8 @@ def cross_validate(
     for i, test in enumerate(folds):
         train = np.setdiff1d(np.arange(n), test, assume_unique=True)
         pt = _subset(p, train)
-        train_archs = (
-            {m: a for m, a in archs.items() if m in set(_present(pt.labels))} if archs else {}
-        )
+        present = set(_present(pt.labels))
+        train_archs = {m: a for m, a in archs.items() if m in present}
         try:
             res = _fit_prepared(pt, spec, train_archs, loss, emit_warnings=False)
         except FitError as exc:

@@ -172,10 +172,6 @@ def _float_or_none(x: float) -> float | None:
     return None if (x is None or not math.isfinite(x)) else float(x)
 
 
-def _none_to_nan(x: Any) -> float:
-    return float("nan") if x is None else float(x)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FitResult:
     """A fitted energy model.

@@ -80,6 +80,7 @@ from .fit import (
     LOSSES,
     ArchitectureArg,
     Loss,
+    _arrays,
     _column_norms,
     _design,
     _fit_messages,
@@ -381,18 +382,6 @@ def _validate_batch(
     mapped, origins = _apply_column_map(frame, column_map, str(file), notes)
     rows = np.arange(first, first + len(frame), dtype=np.intp)
     return _validate(mapped, source=str(file), notes=notes, rows=rows, origins=origins)
-
-
-def _prepared(df: pd.DataFrame) -> _Prepared:
-    # sweetspot.fit._prepare without its read_measurements call (the batch is validated).
-    n_in = df["n_in"].to_numpy(dtype=float)
-    n_out = df["n_out"].to_numpy(dtype=float)
-    y = df["energy_j"].to_numpy(dtype=float) / df["n_requests"].to_numpy(dtype=float)
-    batch = (
-        df["batch_size"].to_numpy(dtype=float) if "batch_size" in df.columns else np.ones_like(n_in)
-    )
-    labels = df["model"].astype(str).to_numpy(dtype=object) if "model" in df.columns else None
-    return _Prepared(df, n_in, n_out, y, batch, labels)
 
 
 def _column_plan(
@@ -749,7 +738,7 @@ def _fit_stream(
     batch_sizes: set[float] = set()
     for file, first, _, raw in _frames(data, None, batch_rows):
         df = _validate_batch(raw, file, first, column_map)
-        p = _prepared(df)
+        p = _arrays(df)
         archs = labels.add(p)
         if n == 0:
             unit = _unit(p.y)
@@ -782,7 +771,7 @@ def _fit_stream(
     mean = y_sum / n
     stats = _Stats()
     for file, first, _, raw in _frames(data, columns, batch_rows):
-        p = _prepared(_validate_batch(raw, file, first, cmap))
+        p = _arrays(_validate_batch(raw, file, first, cmap))
         stats.add(_design(spec, p, archs) @ sol.coef, p.y / unit, mean, loss)
 
     dof = n - k
@@ -836,7 +825,7 @@ def _levels(
     seen_out: set[float] = set()
     for file, first, start, raw in _frames(data, columns, batch_rows):
         df = _validate_batch(raw, file, first, cmap)
-        p = _prepared(df)
+        p = _arrays(df)
         mask = slice(None) if keep is None else keep(df, start, file, first)
         seen_in.update(pd.unique(p.n_in[mask]).tolist())
         seen_out.update(pd.unique(p.n_out[mask]).tolist())
@@ -1043,7 +1032,7 @@ def _cross_validate_stream(
     unit = 1.0
     for file, first, start, raw in _frames(data, None, batch_rows):
         df = _validate_batch(raw, file, first, column_map)
-        p = _prepared(df)
+        p = _arrays(df)
         archs = labels.add(p)
         f = folds.of(df, start, file, first)
         X = _design(spec, p, archs)
@@ -1091,7 +1080,7 @@ def _cross_validate_stream(
     ape_max = 0.0
     for file, first, start, raw in _frames(data, columns, batch_rows):
         df = _validate_batch(raw, file, first, cmap)
-        p = _prepared(df)
+        p = _arrays(df)
         f = folds.of(df, start, file, first)
         X = _design(spec, p, archs)
         pred = np.einsum("ij,ij->i", X, coefs[f])

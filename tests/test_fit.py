@@ -9,11 +9,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from archs import FALCON_7B, LLAMA2_7B, MISTRAL_7B
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sweetspot as ss
-from sweetspot import Architecture, FitResult, ModelSpec
+from sweetspot import FitResult, ModelSpec
 from sweetspot.exceptions import (
     ExtrapolationWarning,
     FitError,
@@ -26,39 +27,7 @@ from sweetspot.exceptions import (
 LEVELS = [64, 128, 256, 512, 1024, 2048, 4096]
 THETA = np.array([2.0e-6, 3.0e-5, 4.0e-3, 5.0e-5, 30.0, 0.35])
 
-LLAMA = Architecture(
-    name="llama-like",
-    n_layers=32,
-    hidden_size=4096,
-    n_heads=32,
-    n_kv_heads=32,
-    head_dim=128,
-    ffn_size=11008,
-    gated_mlp=True,
-    vocab_size=32000,
-)
-MISTRAL = Architecture(
-    name="mistral-like",
-    n_layers=32,
-    hidden_size=4096,
-    n_heads=32,
-    n_kv_heads=8,
-    head_dim=128,
-    ffn_size=14336,
-    gated_mlp=True,
-    vocab_size=32000,
-)
-FALCON = Architecture(
-    name="falcon-like",
-    n_layers=32,
-    hidden_size=4544,
-    n_heads=71,
-    n_kv_heads=1,
-    head_dim=64,
-    ffn_size=4 * 4544,
-    gated_mlp=False,
-    vocab_size=65024,
-)
+LLAMA, MISTRAL, FALCON = LLAMA2_7B, MISTRAL_7B, FALCON_7B
 
 
 def grid_frame(levels_in=LEVELS, levels_out=LEVELS) -> pd.DataFrame:

@@ -97,14 +97,6 @@ def _write_atomic(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-def _is_ours(name: str) -> bool:
-    return (
-        name in (MANIFEST, POINTS, LOCK)
-        or name.startswith(_TORN)
-        or (name.startswith(_TMP_PREFIX) and name.endswith(".tmp"))
-    )
-
-
 class MeasurementStore:
     """One store directory, opened for writing by one process.
 
