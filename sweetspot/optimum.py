@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from .result import FitResult
 
 __all__ = [
+    "DEFAULT_N_OUT_MAX",
+    "N_IN_GRID",
     "SweetSpot",
     "as_theta",
     "energy",
@@ -62,6 +64,10 @@ ThetaLike = Union["FitResult", ArrayLike, Mapping[str, float]]
 
 #: Upper search bound for numerical optima when the caller gives none [tokens].
 DEFAULT_N_OUT_MAX = 2.0**20
+
+#: Input lengths at which sweet spots are tabulated by default (reports, tables, the CLI)
+#: [tokens]: the powers of two from 64 to 4096, the grid of the SweetSpot paper (References).
+N_IN_GRID: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096)
 
 
 def as_theta(params: Any) -> NDArray[np.float64] | None:

@@ -24,6 +24,7 @@ from ._validation import as_lengths
 from .architecture import Architecture
 from .exceptions import ExtrapolationWarning, SpecError, TableError
 from .models import THETA_NAMES, THETA_UNITS, ModelSpec
+from .optimum import N_IN_GRID
 
 __all__ = ["FORMAT_VERSION", "FitResult"]
 
@@ -438,7 +439,7 @@ class FitResult:
             return ["    pooled fit: use res.theta_for(architecture) or optimal_n_out(...)"]
         lo, hi = self.n_in_range
         grid: list[float] = [
-            float(n) for n in (64, 128, 256, 512, 1024, 2048, 4096) if lo <= n <= hi
+            float(n) for n in N_IN_GRID if lo <= n <= hi
         ] or [float(round(lo)), float(round(hi))]
         try:
             sp = sweet_spot(self, np.asarray(grid, dtype=float), n_out_max=2.0**20)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ArchitectureError, NoOptimumError, SpecError, SweetspotWarning, TableError
+from .optimum import N_IN_GRID
 from .result import FitResult
 
 __all__ = [
@@ -45,8 +46,6 @@ __all__ = [
 
 TABLE_FORMAT = "sweetspot.ParamTable"
 TABLE_VERSION = 1
-#: Input lengths at which the published sweet spots are tabulated [tokens].
-N_IN_GRID: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096)
 #: Upper bound of the numerical sweet-spot search for non-quadratic fits [tokens].
 N_OUT_MAX = 65536
 
