@@ -13,6 +13,7 @@ per joule::
 from __future__ import annotations
 
 from . import plan
+from ._version import __version__
 from .architecture import Architecture, get_architecture, list_architectures
 from .counts import count_terms, flops, memory_bytes
 from .exceptions import (
@@ -55,7 +56,6 @@ from .result import FitResult
 from .stream import cross_validate_parquet, fit_parquet
 from .tables import list_params, load_params, load_pooled
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Architecture",

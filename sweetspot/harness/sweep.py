@@ -694,7 +694,7 @@ class SweepReport:
 
 
 def _provenance(spec: SweepSpec) -> dict[str, Any]:
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "host": socket.gethostname(),

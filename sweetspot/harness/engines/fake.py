@@ -541,7 +541,7 @@ class FakeEngine:
 
     def info(self) -> Mapping[str, Any]:
         """Provenance of the simulation."""
-        from ... import __version__
+        from ..._version import __version__
 
         return {
             "engine": "fake",
