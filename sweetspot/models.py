@@ -1,9 +1,15 @@
-"""The energy-model family: what each model's design matrix is and how it maps onto theta.
+"""The energy-model family: ONE table of terms, and the specs built from it.
 
-Every model predicts the energy of one request ``E(n_in, n_out)`` [J] and is linear in
-its coefficients, so a model is fully described by its *features* (the columns of the
-design matrix) and the names and units of its coefficients. A :class:`ModelSpec` is
-plain data (frozen); fitting lives in :mod:`sweetspot.fit` and never mutates a spec.
+Every model predicts the energy of one request ``E(n_in, n_out)`` [J] and is linear in its
+coefficients: ``E = sum_j c_j x_j`` where each *term* ``j`` pairs a coefficient (name,
+unit) with a column ``x_j`` of the design matrix (a monomial of the lengths, or a count of
+the architecture's FLOPs or bytes). :data:`TERMS` is the one table of those terms; a model's
+parameter names, units, formula, label, design columns and theta map, and the CLI's
+physical-option flags, are all derived from it. Adding a physical term is one row here plus
+its count in :mod:`sweetspot.counts` (docs/new-term.md walks through it).
+
+A :class:`ModelSpec` is plain data (frozen); fitting lives in :mod:`sweetspot.fitting` and
+never mutates a spec.
 
 ========================  =====================================================  ===========
 name                      energy of one request                                   coefficients
@@ -31,8 +37,10 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,47 +49,274 @@ from ._validation import check_choice
 from .architecture import Architecture
 from .exceptions import SpecError
 
+if TYPE_CHECKING:
+    from .counts import Counts
+
 __all__ = [
     "FREE_MODELS",
     "MODEL_NAMES",
     "PHYSICAL_MODELS",
+    "TERMS",
     "THETA_NAMES",
     "THETA_UNITS",
+    "Inputs",
     "ModelName",
     "ModelSpec",
+    "Term",
     "as_spec",
 ]
+
+_F64 = NDArray[np.float64]
 
 ModelName = Literal["linear", "wilkins", "sweetspot", "flops", "memory_flops"]
 MODEL_NAMES: tuple[str, ...] = ("linear", "wilkins", "sweetspot", "flops", "memory_flops")
 FREE_MODELS: tuple[str, ...] = ("linear", "wilkins", "sweetspot")
 PHYSICAL_MODELS: tuple[str, ...] = ("flops", "memory_flops")
 
-THETA_NAMES: tuple[str, ...] = ("t1", "t2", "t3", "t4", "t5", "t6")
-THETA_UNITS: tuple[str, ...] = ("J/token^2", "J/token^2", "J/token", "J/token^2", "J", "J/token")
 
-_FREE_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "linear": (("c0", "c1", "c2"), ("J", "J/token", "J/token")),
-    "wilkins": (("a0", "a1", "a2"), ("J/token", "J/token", "J/token^2")),
-    "sweetspot": (THETA_NAMES, THETA_UNITS),
-}
+class Inputs:
+    """What a term's column is computed from: the lengths, and (physical terms) the counts.
 
-_FORMULAS: dict[str, str] = {
-    "linear": "E = c0 + c1 n_in + c2 n_out",
-    "wilkins": "E = a0 n_in + a1 n_out + a2 n_in n_out",
-    "sweetspot": "E = t1 n_in^2 + t2 n_in n_out + t3 n_in + t4 n_out^2 + t5 + t6 n_out",
-}
+    The counts of the architecture are computed once, on first use, for all terms.
+    """
 
-# theta = M @ coefficients for the free models (rows t1..t6).
-_FREE_THETA_MAP: dict[str, NDArray[np.float64]] = {
-    "linear": np.array(
-        [[0, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1]], dtype=float
-    ),
-    "wilkins": np.array(
-        [[0, 0, 0], [0, 0, 1], [1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 1, 0]], dtype=float
-    ),
-    "sweetspot": np.eye(6),
-}
+    __slots__ = ("_counts", "architecture", "batch_size", "kv_cache", "logits", "n_in", "n_out")
+
+    def __init__(
+        self,
+        n_in: _F64,
+        n_out: _F64,
+        *,
+        architecture: Architecture | None = None,
+        kv_cache: bool = True,
+        logits: Literal["last", "all"] = "last",
+        batch_size: _F64 | float = 1.0,
+    ) -> None:
+        self.n_in, self.n_out = n_in, n_out
+        self.architecture, self.kv_cache, self.logits = architecture, kv_cache, logits
+        self.batch_size = batch_size
+        self._counts: Counts | None = None
+
+    @property
+    def counts(self) -> Counts:
+        """FLOPs and bytes per request (:func:`sweetspot.counts.count_terms`)."""
+        if self._counts is None:
+            from .counts import count_terms
+
+            assert self.architecture is not None
+            bs = np.broadcast_to(np.asarray(self.batch_size, dtype=float), self.n_in.shape)
+            self._counts = count_terms(
+                self.architecture,
+                self.n_in,
+                self.n_out,
+                kv_cache=self.kv_cache,
+                logits=self.logits,
+                batch_size=bs,
+                continuous=True,
+            )
+        return self._counts
+
+    @property
+    def n_layers(self) -> float:
+        """Layers of the architecture."""
+        assert self.architecture is not None
+        return float(self.architecture.n_layers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Term:
+    """One term of an energy model: a coefficient and the design column it multiplies.
+
+    Attributes
+    ----------
+    name : str
+        Coefficient name of a physical term (``j_per_byte``), or the key of a monomial of a
+        free model (``n_in^2``), which names its coefficient per model (``t1``).
+    unit : str
+        Unit of the coefficient (``J/B``).
+    symbol : str
+        The column in formulas (``B``; empty for the constant).
+    description : str
+        What the column counts, with its unit.
+    column : callable
+        ``column(inputs) -> ndarray``: the design column from an :class:`Inputs`.
+    theta : int or None
+        Free terms: index in ``theta = (t1..t6)`` of the monomial (None if not a monomial).
+    models : tuple of str
+        The model families that have this term.
+    option : str or None
+        The :class:`ModelSpec` field that switches the term on (None: always present).
+    when : bool
+        The value of ``option`` that includes the term.
+    flag : str or None
+        Command-line flag that sets ``option`` to ``when`` (``sweetspot fit``).
+    tag : str or None
+        Tag shown in :attr:`ModelSpec.label` when the flag is set (``per-pass``).
+    """
+
+    name: str
+    unit: str
+    symbol: str
+    description: str
+    column: Callable[[Inputs], _F64]
+    theta: int | None = None
+    models: tuple[str, ...] = PHYSICAL_MODELS
+    option: str | None = None
+    when: bool = True
+    flag: str | None = None
+    tag: str | None = None
+
+
+def _ones(x: Inputs) -> _F64:
+    return np.ones_like(x.n_in)
+
+
+#: The terms of every model, in design-column order. Monomials first (the free models),
+#: then the physical terms (coefficients >= 0, columns from :func:`~sweetspot.counts.count_terms`).
+TERMS: Mapping[str, Term] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            # -- monomials of the free polynomials (theta order t1..t6) ----------------
+            Term(
+                name="n_in^2",
+                unit="J/token^2",
+                symbol="n_in^2",
+                theta=0,
+                description="input length squared [token^2]",
+                models=FREE_MODELS,
+                column=lambda x: x.n_in * x.n_in,
+            ),
+            Term(
+                name="n_in n_out",
+                unit="J/token^2",
+                symbol="n_in n_out",
+                theta=1,
+                description="input x output length [token^2]",
+                models=FREE_MODELS,
+                column=lambda x: x.n_in * x.n_out,
+            ),
+            Term(
+                name="n_in",
+                unit="J/token",
+                symbol="n_in",
+                theta=2,
+                description="input length [token]",
+                models=FREE_MODELS,
+                column=lambda x: x.n_in,
+            ),
+            Term(
+                name="n_out^2",
+                unit="J/token^2",
+                symbol="n_out^2",
+                theta=3,
+                description="output length squared [token^2]",
+                models=FREE_MODELS,
+                column=lambda x: x.n_out * x.n_out,
+            ),
+            Term(
+                name="1",
+                unit="J",
+                symbol="",
+                theta=4,
+                description="one per request",
+                models=FREE_MODELS,
+                column=_ones,
+            ),
+            Term(
+                name="n_out",
+                unit="J/token",
+                symbol="n_out",
+                theta=5,
+                description="output length [token]",
+                models=FREE_MODELS,
+                column=lambda x: x.n_out,
+            ),
+            # -- physical terms ---------------------------------------------------------
+            Term(
+                name="j_per_flop_prefill",
+                unit="J/FLOP",
+                symbol="F_prefill",
+                description="FLOPs of the prefill pass [FLOP]",
+                column=lambda x: x.counts.prefill_flops,
+                option="split_phases",
+            ),
+            Term(
+                name="j_per_flop_decode",
+                unit="J/FLOP",
+                symbol="F_decode",
+                description="FLOPs of the decode passes [FLOP]",
+                column=lambda x: x.counts.decode_flops,
+                option="split_phases",
+            ),
+            Term(
+                name="j_per_flop",
+                unit="J/FLOP",
+                symbol="F",
+                description="all FLOPs of the request [FLOP]",
+                column=lambda x: x.counts.total_flops,
+                option="split_phases",
+                when=False,
+                flag="--no-split",
+                tag="no-split",
+            ),
+            Term(
+                name="j_per_score",
+                unit="J/score",
+                symbol="S_scores",
+                description="attention-score elements materialised by eager attention",
+                column=lambda x: x.counts.attention_scores,
+                option="eager_attention",
+                flag="--eager-attention",
+                tag="eager-attn",
+            ),
+            Term(
+                name="j_per_byte",
+                unit="J/B",
+                symbol="B",
+                description="bytes moved: weights streamed plus KV cache [B]",
+                column=lambda x: x.counts.total_bytes,
+                models=("memory_flops",),
+            ),
+            Term(
+                name="j_per_layer_pass",
+                unit="J/(layer pass)",
+                symbol="L n_passes",
+                description="layers x forward passes (fixed overhead per layer per pass)",
+                column=lambda x: x.counts.n_passes * x.n_layers,
+                option="per_pass",
+                flag="--per-pass",
+                tag="per-pass",
+            ),
+            Term(
+                name="j_per_request",
+                unit="J",
+                symbol="",
+                description="one per request (fixed energy per request)",
+                column=_ones,
+            ),
+        )
+    }
+)
+
+#: Coefficient names of the free models, each mapped to its monomial in :data:`TERMS`.
+_FREE_FAMILIES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "linear": (("c0", "1"), ("c1", "n_in"), ("c2", "n_out")),
+        "wilkins": (("a0", "n_in"), ("a1", "n_out"), ("a2", "n_in n_out")),
+        "sweetspot": (
+            ("t1", "n_in^2"),
+            ("t2", "n_in n_out"),
+            ("t3", "n_in"),
+            ("t4", "n_out^2"),
+            ("t5", "1"),
+            ("t6", "n_out"),
+        ),
+    }
+)
+
+THETA_NAMES: tuple[str, ...] = tuple(name for name, _ in _FREE_FAMILIES["sweetspot"])
+THETA_UNITS: tuple[str, ...] = tuple(TERMS[key].unit for _, key in _FREE_FAMILIES["sweetspot"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,21 +362,17 @@ class ModelSpec:
     def __post_init__(self) -> None:
         check_choice(self.name, "model", MODEL_NAMES)
         check_choice(self.logits, "logits", ("last", "all"))
-        for opt in ("kv_cache", "split_phases", "per_pass", "eager_attention"):
+        for opt in _BOOL_OPTIONS:
             if not isinstance(getattr(self, opt), bool):
                 raise SpecError(f"{opt} must be True or False; got {getattr(self, opt)!r}.")
-        if self.name in FREE_MODELS and (
-            not self.kv_cache
-            or self.logits != "last"
-            or not self.split_phases
-            or self.per_pass
-            or self.eager_attention
-        ):
+        if self.name in FREE_MODELS and self._non_default():
             raise SpecError(
                 f"model {self.name!r} is a free polynomial and takes no physical options "
-                "(kv_cache, logits, split_phases, per_pass, eager_attention); use "
-                "model='flops' or 'memory_flops' for those."
+                f"({', '.join(_OPTIONS)}); use model='flops' or 'memory_flops' for those."
             )
+
+    def _non_default(self) -> list[str]:
+        return [f.name for f in fields(self)[1:] if getattr(self, f.name) != f.default]
 
     # -- description -------------------------------------------------------------------
     @property
@@ -150,54 +381,35 @@ class ModelSpec:
         return self.name in PHYSICAL_MODELS
 
     @property
+    def terms(self) -> tuple[Term, ...]:
+        """The rows of :data:`TERMS` this model has, in design-column order."""
+        if not self.is_physical:
+            return tuple(TERMS[key] for _, key in _FREE_FAMILIES[self.name])
+        return tuple(
+            t
+            for t in TERMS.values()
+            if self.name in t.models and (t.option is None or getattr(self, t.option) == t.when)
+        )
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         """Coefficient names in design-matrix column order."""
         if not self.is_physical:
-            return _FREE_PARAMS[self.name][0]
-        names = ["j_per_flop_prefill", "j_per_flop_decode"] if self.split_phases else ["j_per_flop"]
-        if self.eager_attention:
-            names.append("j_per_score")
-        if self.name == "memory_flops":
-            names.append("j_per_byte")
-        if self.per_pass:
-            names.append("j_per_layer_pass")
-        names.append("j_per_request")
-        return tuple(names)
+            return tuple(name for name, _ in _FREE_FAMILIES[self.name])
+        return tuple(t.name for t in self.terms)
 
     @property
     def param_units(self) -> tuple[str, ...]:
         """Units of the coefficients, aligned with :attr:`param_names`."""
-        if not self.is_physical:
-            return _FREE_PARAMS[self.name][1]
-        units = {
-            "j_per_flop_prefill": "J/FLOP",
-            "j_per_flop_decode": "J/FLOP",
-            "j_per_flop": "J/FLOP",
-            "j_per_byte": "J/B",
-            "j_per_score": "J/score",
-            "j_per_layer_pass": "J/(layer pass)",
-            "j_per_request": "J",
-        }
-        return tuple(units[n] for n in self.param_names)
+        return tuple(t.unit for t in self.terms)
 
     @property
     def formula(self) -> str:
-        """Human-readable formula of the model."""
-        if not self.is_physical:
-            return _FORMULAS[self.name]
-        terms = (
-            ["j_per_flop_prefill F_prefill", "j_per_flop_decode F_decode"]
-            if self.split_phases
-            else ["j_per_flop F"]
+        """Human-readable formula of the model, e.g. ``E = c0 + c1 n_in + c2 n_out``."""
+        return "E = " + " + ".join(
+            f"{name} {t.symbol}" if t.symbol else name
+            for name, t in zip(self.param_names, self.terms, strict=True)
         )
-        if self.eager_attention:
-            terms.append("j_per_score S_scores")
-        if self.name == "memory_flops":
-            terms.append("j_per_byte B")
-        if self.per_pass:
-            terms.append("j_per_layer_pass L n_passes")
-        terms.append("j_per_request")
-        return "E = " + " + ".join(terms)
 
     @property
     def label(self) -> str:
@@ -207,24 +419,14 @@ class ModelSpec:
         opts = [f"cache={'on' if self.kv_cache else 'off'}"]
         if self.logits != "last":
             opts.append(f"logits={self.logits}")
-        if not self.split_phases:
-            opts.append("no-split")
-        if self.per_pass:
-            opts.append("per-pass")
-        if self.eager_attention:
-            opts.append("eager-attn")
+        for opt in _BOOL_OPTIONS[1:]:  # option order of the spec's fields
+            value = getattr(self, opt)
+            opts += [t.tag for t in _TAGGED if t.option == opt and t.when == value and t.tag]
         return f"{self.name}[{','.join(opts)}]"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe dict of the spec (inverse of ``ModelSpec(**d)``)."""
-        return {
-            "name": self.name,
-            "kv_cache": self.kv_cache,
-            "logits": self.logits,
-            "split_phases": self.split_phases,
-            "per_pass": self.per_pass,
-            "eager_attention": self.eager_attention,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # -- design matrices -----------------------------------------------------------------
     def design(
@@ -235,57 +437,31 @@ class ModelSpec:
         architecture: Architecture | None = None,
         batch_size: NDArray[np.float64] | float = 1.0,
     ) -> NDArray[np.float64]:
-        """Design matrix, shape ``(len(n_in), n_params)``, for validated 1-D float lengths."""
+        """Design matrix, shape ``(len(n_in), n_params)``, for validated 1-D float lengths.
+
+        Column-major (each column contiguous, as the QR of the fitting solver wants).
+        """
         n_in = np.asarray(n_in, dtype=float).ravel()
         n_out = np.asarray(n_out, dtype=float).ravel()
-        if not self.is_physical:
-            # column-major: each column contiguous, as the QR in sweetspot.fit wants
-            X = np.empty((n_in.size, 6 if self.name == "sweetspot" else 3), order="F")
-            if self.name == "sweetspot":
-                np.multiply(n_in, n_in, out=X[:, 0])
-                np.multiply(n_in, n_out, out=X[:, 1])
-                X[:, 2] = n_in
-                np.multiply(n_out, n_out, out=X[:, 3])
-                X[:, 4] = 1.0
-                X[:, 5] = n_out
-            elif self.name == "linear":
-                X[:, 0] = 1.0
-                X[:, 1] = n_in
-                X[:, 2] = n_out
-            else:  # wilkins
-                X[:, 0] = n_in
-                X[:, 1] = n_out
-                np.multiply(n_in, n_out, out=X[:, 2])
-            return X
-        if architecture is None:
+        if self.is_physical and architecture is None:
             raise SpecError(
                 f"model {self.name!r} needs the architecture of the measured LLM; pass "
                 "architecture='llama-2-7b' (a preset name), an Architecture, or a mapping "
                 "{model name: architecture} for a pooled fit."
             )
-        from .counts import count_terms  # local: counts is a sibling pure module
-
-        bs = np.broadcast_to(np.asarray(batch_size, dtype=float), n_in.shape)
-        c = count_terms(
-            architecture,
+        inputs = Inputs(
             n_in,
             n_out,
+            architecture=architecture,
             kv_cache=self.kv_cache,
             logits=self.logits,
-            batch_size=bs,
-            continuous=True,
+            batch_size=batch_size,
         )
-        cols: list[NDArray[np.float64]] = (
-            [c.prefill_flops, c.decode_flops] if self.split_phases else [c.total_flops]
-        )
-        if self.eager_attention:
-            cols.append(c.attention_scores)
-        if self.name == "memory_flops":
-            cols.append(c.total_bytes)
-        if self.per_pass:
-            cols.append(c.n_passes * float(architecture.n_layers))
-        cols.append(np.ones_like(n_in))
-        return np.column_stack([np.broadcast_to(col, n_in.shape) for col in cols]).astype(float)
+        terms = self.terms
+        X = np.empty((n_in.size, len(terms)), order="F")
+        for j, term in enumerate(terms):
+            X[:, j] = term.column(inputs)
+        return X
 
     def theta_map(
         self, architecture: Architecture | None = None, *, batch_size: float = 1.0
@@ -296,13 +472,17 @@ class ModelSpec:
         engine without a KV cache (cubic attention terms).
         """
         if not self.is_physical:
-            return _FREE_THETA_MAP[self.name].copy()
+            M = np.zeros((6, len(self.terms)))
+            for j, term in enumerate(self.terms):
+                assert term.theta is not None
+                M[term.theta, j] = 1.0
+            return M
         if not self.kv_cache or architecture is None:
             return None
         from .counts import quadratic_coefficients
 
         cols = []
-        for j in range(len(self.param_names)):
+        for j in range(len(self.terms)):
 
             def column(ni: NDArray[np.float64], no: NDArray[np.float64], j: int = j) -> NDArray:
                 return self.design(ni, no, architecture=architecture, batch_size=batch_size)[:, j]
@@ -312,6 +492,13 @@ class ModelSpec:
                 return None
             cols.append(coef)
         return np.column_stack(cols)
+
+
+_OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(ModelSpec)[1:])
+_BOOL_OPTIONS: tuple[str, ...] = tuple(
+    f.name for f in fields(ModelSpec) if isinstance(f.default, bool)
+)
+_TAGGED: tuple[Term, ...] = tuple(t for t in TERMS.values() if t.tag)
 
 
 def as_spec(
