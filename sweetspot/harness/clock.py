@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from ..exceptions import SpecError
+
 __all__ = ["Clock", "RealClock", "SimClock"]
 
 
@@ -65,7 +67,10 @@ class SimClock:
         self, *, on_advance: Callable[[float], None] | None = None, time_scale: float = 0.0
     ) -> None:
         if not time_scale >= 0:
-            raise ValueError(f"time_scale must be >= 0; got {time_scale!r}.")
+            raise SpecError(
+                f"time_scale must be >= 0 (0 runs the fake clock instantly, 1 in real time); "
+                f"got {time_scale!r}."
+            )
         self._now = 0.0
         self._on_advance = on_advance
         self.time_scale = float(time_scale)
@@ -86,7 +91,10 @@ class SimClock:
     def advance(self, seconds: float) -> None:
         """Move the virtual time forward by ``seconds`` [s] (busy or idle: the caller knows)."""
         if seconds < 0:
-            raise ValueError(f"time cannot go backwards; got {seconds!r} s.")
+            raise SpecError(
+                f"time cannot go backwards; got {seconds!r} s. Pass the seconds that elapsed, "
+                "a non-negative number."
+            )
         self._now += seconds
         if self.time_scale > 0:
             time.sleep(seconds * self.time_scale)

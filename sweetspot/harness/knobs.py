@@ -322,7 +322,10 @@ class NvmlControl:
         """Set the power limit of each GPU [W] (NVML takes milliwatts)."""
         nv = self._nvml
         if len(watts) != len(self._handles):
-            raise ValueError(f"expected {len(self._handles)} power limits; got {len(watts)}.")
+            raise SpecError(
+                f"expected one power limit per GPU ({len(self._handles)}); got {len(watts)}. "
+                "Pass a value for each GPU the rig controls."
+            )
         errors: list[DeviceError] = []
         for i, h, w in zip(self._indices, self._handles, watts, strict=True):
             try:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
-from ..exceptions import DeviceError
+from ..exceptions import DeviceError, SpecError
 from ._nvml import decode, import_pynvml, nvml_call, nvml_error_code
 from .clock import Clock, RealClock
 
@@ -317,13 +317,16 @@ def measure_idle(meter: EnergyMeter, clock: Clock, duration_s: float) -> IdleBas
 
     Raises
     ------
-    ValueError
+    SpecError
         If ``duration_s`` is not positive.
     DeviceError
         From the meter.
     """
     if not duration_s > 0:
-        raise ValueError(f"duration_s must be positive; got {duration_s!r}.")
+        raise SpecError(
+            f"duration_s must be positive (seconds); got {duration_s!r}. The idle baseline "
+            "needs a window of a few seconds (e.g. --idle-s 10)."
+        )
     meter.start()
     try:
         clock.sleep(duration_s)
@@ -424,7 +427,10 @@ class NvmlMeter:
         clock: Clock | None = None,
     ) -> None:
         if not sample_interval_s >= 0:
-            raise ValueError(f"sample_interval_s must be >= 0; got {sample_interval_s!r}.")
+            raise SpecError(
+                f"sample_interval_s must be >= 0 seconds (0 turns power sampling off); got "
+                f"{sample_interval_s!r}."
+            )
         self._nvml = nvml if nvml is not None else import_pynvml()
         self._clock: Clock = clock if clock is not None else RealClock()
         self._interval = float(sample_interval_s)

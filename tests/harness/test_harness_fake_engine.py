@@ -7,7 +7,7 @@ import math
 import pytest
 
 from sweetspot import fit
-from sweetspot.exceptions import ArchitectureError, DeviceError
+from sweetspot.exceptions import ArchitectureError, DeviceError, SpecError
 from sweetspot.harness.clock import SimClock
 from sweetspot.harness.engines import EngineConfig
 from sweetspot.harness.engines.fake import FakeEngine, FakeMeter, GpuSpec, SimulatedNode
@@ -123,7 +123,7 @@ def test_meter_and_clock_contracts() -> None:
     clock = SimClock()
     clock.sleep(2.5)
     assert clock.now() == 2.5
-    with pytest.raises(ValueError, match="backwards"):
+    with pytest.raises(SpecError, match="backwards"):
         clock.advance(-1)
-    with pytest.raises(ValueError, match="time_scale"):
+    with pytest.raises(SpecError, match="time_scale"):
         SimClock(time_scale=-1)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sweetspot.exceptions import DependencyError, DeviceError
+from sweetspot.exceptions import DependencyError, DeviceError, SpecError
 from sweetspot.harness.clock import RealClock
 from sweetspot.harness.meter import NvmlMeter, PowerSample, Window, measure_idle
 
@@ -161,7 +161,7 @@ def test_idle_baseline(fake_nvml) -> None:
     assert idle.power_per_gpu_w[0] == pytest.approx(idle.power_w)
     assert idle.energy_j == pytest.approx(idle.power_w * idle.duration_s)
     assert idle.to_dict()["simulated"] is False
-    with pytest.raises(ValueError, match="duration_s must be positive"):
+    with pytest.raises(SpecError, match="duration_s must be positive"):
         measure_idle(meter, RealClock(), 0)
 
 

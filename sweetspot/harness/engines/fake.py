@@ -53,7 +53,7 @@ import numpy as np
 
 from ...architecture import Architecture, get_architecture
 from ...counts import count_terms
-from ...exceptions import DeviceError
+from ...exceptions import DeviceError, SpecError
 from ..clock import SimClock
 from ..meter import COUNTER_UPDATE_S, DeviceInfo, DeviceState, PowerSample, Window
 from . import BatchResult, EngineConfig, RequestTiming
@@ -207,7 +207,7 @@ class SimulatedNode:
         privileged: bool = True,
     ) -> None:
         if n_gpus < 1:
-            raise ValueError(f"n_gpus must be >= 1; got {n_gpus}.")
+            raise SpecError(f"n_gpus must be a whole number >= 1; got {n_gpus!r}.")
         self.spec = spec or GpuSpec()
         self.gpus = [
             SimulatedGPU(index=i, spec=self.spec, privileged=privileged) for i in range(n_gpus)
@@ -616,7 +616,10 @@ class FakeEngine:
         if not self._loaded:
             self.load()
         if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise ValueError("n_in, n_out, n_requests and concurrency must all be >= 1.")
+            raise SpecError(
+                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
+                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
+            )
         rng = np.random.default_rng(seed)
         width = min(concurrency, self.max_batch_size, self._kv_capacity(n_in, n_out))
         requests: list[RequestTiming] = []

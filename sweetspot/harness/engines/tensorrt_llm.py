@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ...architecture import get_architecture
-from ...exceptions import ArchitectureError, DependencyError, DeviceError
+from ...exceptions import ArchitectureError, DependencyError, DeviceError, SpecError
 from . import BatchResult, EngineConfig, RequestTiming
 
 __all__ = ["TRTLLM_INSTALL_HINT", "TensorRTLLMEngine"]
@@ -176,7 +176,10 @@ class TensorRTLLMEngine:
         """
         self.load()
         if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise ValueError("n_in, n_out, n_requests and concurrency must all be >= 1.")
+            raise SpecError(
+                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
+                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
+            )
         rng = np.random.default_rng(seed)
         high = max(int(self._vocab or 32000), _FIRST_TOKEN_ID + 1)
         prompts = rng.integers(_FIRST_TOKEN_ID, high, size=(n_requests, n_in)).tolist()
