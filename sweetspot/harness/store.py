@@ -7,15 +7,22 @@ Layout of a store directory::
     points.jsonl      one JSON object per completed point, appended as it completes
     .lock             advisory lock held by the one process writing the store
 
+This module is the *writer*. The format and its one reader (:func:`read_manifest`,
+:func:`~sweetspot.io.store.read_points`, and the rules for blank, torn, corrupted and
+duplicate lines) live in :mod:`sweetspot.io.store`; the store is read through them here as in
+:func:`sweetspot.read_measurements`. The constants and :func:`json_ready` are re-exported.
+
 Crash safety
 ------------
 A point is appended with a single ``write`` of one complete line to a file opened in append
 mode, then ``fsync``: after a crash the log holds every completed point, plus at most one
 *torn* final line (no newline) from the point in flight. The manifest is replaced atomically
-(write a temporary file, ``fsync``, ``rename``, ``fsync`` the directory). On reopening, a
-torn final line is moved aside to ``points.jsonl.torn-<time>`` (kept, not deleted) and cut
-from the log; a corrupted complete line, a foreign manifest or a log written by something
-else is reported as :class:`~sweetspot.exceptions.StoreError` and never overwritten.
+(write a temporary file, ``fsync``, ``rename``, ``fsync`` the directory). On reopening, the
+log is read (and checked) first; then a torn final line is moved aside to
+``points.jsonl.torn-<time>`` (kept, not deleted) and cut from the log, and a complete final
+point whose newline alone was lost gets its newline. A corrupted complete line, a foreign
+manifest or a log written by something else is reported as
+:class:`~sweetspot.exceptions.StoreError` and never overwritten.
 
 Resuming skips the points whose ``point_key`` is already in the log, so a point is never
 stored twice; appending a key that is already there raises.
@@ -26,13 +33,22 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import StoreError
+from ..io.store import (
+    MANIFEST,
+    POINTS,
+    STORE_FORMAT,
+    STORE_VERSION,
+    StoreLog,
+    json_ready,
+    read_manifest,
+    read_points,
+)
 
 __all__ = [
     "MANIFEST",
@@ -43,10 +59,6 @@ __all__ = [
     "json_ready",
 ]
 
-STORE_FORMAT = "sweetspot-measurement-store"
-STORE_VERSION = 1
-MANIFEST = "manifest.json"
-POINTS = "points.jsonl"
 LOCK = ".lock"
 _TORN = POINTS + ".torn-"
 _TMP_PREFIX = ".manifest.json."
@@ -59,19 +71,6 @@ except ImportError:  # pragma: no cover - Windows
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def json_ready(value: Any) -> Any:
-    """Return ``value`` with NaN/inf floats replaced by None, tuples by lists (JSON-safe)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return json_ready(value.item())
-    return value
 
 
 def _fsync_dir(path: Path) -> None:
@@ -191,8 +190,9 @@ class MeasurementStore:
         store = cls(root, manifest, [])
         store._lock()
         try:
-            store.notes.extend(store._repair_tail())
-            keys = [rec["point_key"] for rec in store.points()]
+            log = read_points(root)
+            store.notes.extend(store._repair_tail(log))
+            keys = [rec["point_key"] for rec in log.points]
         except BaseException:
             store.close()
             raise
@@ -275,9 +275,10 @@ class MeasurementStore:
         ------
         StoreError
             For a corrupted line (not JSON, not an object, without ``point_key``) or a point
-            stored twice; the line number is given and the file is left untouched.
+            stored twice; the line number is given and the file is left untouched (the
+            rules are those of :mod:`sweetspot.io.store`).
         """
-        return list(_iter_points(self.path / POINTS))
+        return list(read_points(self.path).points)
 
     def append(self, row: Mapping[str, Any]) -> None:
         """Append one completed point (one ``write`` of one line, then ``fsync``).
@@ -361,17 +362,28 @@ class MeasurementStore:
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._lock_fd = fd
 
-    def _repair_tail(self) -> list[str]:
-        """Move a torn final line (a point in flight at a crash) aside; keep it, cut it."""
-        points = self.path / POINTS
-        if not points.exists():
-            raise StoreError(
-                f"the store {self.path} has a manifest but no {POINTS}; it is damaged. Move it "
-                "away and start a new sweep, or restore the log from a backup."
-            )
+    def _repair_tail(self, log: StoreLog) -> list[str]:
+        """Make the log end with a newline, so that the next append starts a new line.
+
+        A torn final line (``log.torn_line``: a point in flight at a crash) is moved aside,
+        kept, and cut; a complete final point whose newline alone is missing gets one.
+        """
+        points = log.path
         data = points.read_bytes()
         if not data or data.endswith(b"\n"):
             return []
+        if log.torn_line is None:
+            try:
+                with open(points, "ab") as fh:
+                    fh.write(b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise StoreError(f"cannot end the last line of {points}: {exc}") from exc
+            return [
+                f"ended the last line of {POINTS} with its missing newline (the point on it is "
+                "complete and kept)"
+            ]
         cut = data.rfind(b"\n") + 1
         torn = data[cut:]
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
@@ -392,74 +404,3 @@ class MeasurementStore:
             f"moved a torn last line of {POINTS} ({len(torn)} bytes, the point in flight when "
             f"the sweep stopped) to {aside.name}; that point will be measured again"
         ]
-
-
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check the manifest of a store directory.
-
-    Raises
-    ------
-    StoreError
-        If it is missing, not JSON, or not a sweetspot store of a known version.
-    """
-    root = Path(path)
-    file = root / MANIFEST
-    if not file.is_file():
-        raise StoreError(
-            f"{root} is not a sweetspot measurement store: it has no {MANIFEST}. Pass the "
-            "directory given to `sweetspot measure --out`."
-        )
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(
-            f"{file} is corrupted ({exc}); sweetspot does not overwrite it. Restore it from a "
-            "backup, or move the store away and start a new sweep."
-        ) from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise StoreError(
-            f"{file} was not written by sweetspot (format {found!r}, expected "
-            f"{STORE_FORMAT!r}); sweetspot does not write into this directory. Choose another "
-            "--out directory."
-        )
-    if manifest.get("version") != STORE_VERSION:
-        raise StoreError(
-            f"{file} has store version {manifest.get('version')!r}; this sweetspot reads version "
-            f"{STORE_VERSION}. Upgrade sweetspot, or write to a new --out directory."
-        )
-    return manifest
-
-
-def _iter_points(points: Path) -> Iterator[dict[str, Any]]:
-    seen: dict[str, int] = {}
-    try:
-        with points.open("rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):
-                if not raw.endswith(b"\n"):
-                    return  # torn last line: not a completed point
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise StoreError(
-                        f"line {lineno} of {points} is corrupted (not JSON: {exc}); sweetspot "
-                        "does not overwrite it. Repair or remove that line by hand, then resume."
-                    ) from exc
-                key = record.get("point_key") if isinstance(record, dict) else None
-                if not isinstance(key, str):
-                    raise StoreError(
-                        f"line {lineno} of {points} is not a sweetspot point (no 'point_key'); "
-                        "the log was written or edited by something else. Repair it by hand, or "
-                        "start a new sweep in another directory."
-                    )
-                if key in seen:
-                    raise StoreError(
-                        f"point {key!r} is stored twice in {points} (lines {seen[key]} and "
-                        f"{lineno}); remove one of the two lines by hand."
-                    )
-                seen[key] = lineno
-                yield record
-    except OSError as exc:
-        raise StoreError(f"cannot read {points}: {exc}") from exc

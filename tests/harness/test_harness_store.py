@@ -1,4 +1,7 @@
-"""The crash-safe store: atomic appends, torn tails, corruption and foreign files reported."""
+"""The crash-safe store writer: atomic appends, torn tails, corruption and foreign files reported.
+
+The rules of reading a store (and json_ready) are tested in tests/io/test_store_format.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import math
 import pytest
 
 from sweetspot.exceptions import StoreError
-from sweetspot.harness.store import MANIFEST, POINTS, MeasurementStore, json_ready, read_manifest
+from sweetspot.harness.store import MANIFEST, POINTS, MeasurementStore, read_manifest
 
 IDENTITY = {"model": "m", "n_in": [1, 2]}
 MANIFEST_IN = {"sweep": {"identity": IDENTITY}}
@@ -131,11 +134,30 @@ def test_missing_log_is_damage(tmp_path) -> None:
         MeasurementStore.open(tmp_path / "s")
 
 
-def test_json_ready() -> None:
-    import numpy as np
+def test_complete_last_point_without_newline_is_kept(tmp_path) -> None:
+    # the rules of sweetspot.io.store: a last line that parses is a point, not a torn line
+    out = tmp_path / "store"
+    with MeasurementStore.create(out, MANIFEST_IN) as store:
+        store.append(row("a"))
+    with open(out / POINTS, "ab") as fh:
+        fh.write(json.dumps(row("b")).encode())  # the newline alone was lost
+    with MeasurementStore.open(out) as store:
+        assert store.completed_keys() == {"a", "b"}
+        assert "missing newline" in store.notes[0]
+        store.append(row("c"))
+        assert [p["point_key"] for p in store.points()] == ["a", "b", "c"]
+    assert not list(out.glob(POINTS + ".torn-*"))
 
-    assert json_ready({"a": (1.0, math.inf), "b": np.float64(2.5), 3: [math.nan]}) == {
-        "a": [1.0, None],
-        "b": 2.5,
-        "3": [None],
-    }
+
+def test_open_reads_with_the_io_rules(tmp_path) -> None:
+    from sweetspot.io.store import read_points
+
+    out = tmp_path / "store"
+    MeasurementStore.create(out, MANIFEST_IN).close()
+    (out / POINTS).write_bytes(b'{"point_key": "a"}\n[1]\n')
+    with pytest.raises(StoreError) as reader:
+        read_points(out)
+    with pytest.raises(StoreError) as writer:
+        MeasurementStore.open(out)
+    assert str(writer.value) == str(reader.value)
+    assert "is a JSON list, not an object" in str(writer.value)

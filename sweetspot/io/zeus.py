@@ -1,0 +1,122 @@
+"""Read the log CSV of Zeus' ``ZeusMonitor(log_file=...)``: one row per measurement window.
+
+Zeus only knows the names you gave the windows: they are parsed for ``n_in=<int>``,
+``n_out=<int>`` and optionally ``n_requests=<int>`` (or your own regular expression), or the
+lengths are passed as constants. ``read_measurements(path, format="zeus")`` reads a log with
+the default options.
+
+References
+----------
+Zeus, ``zeus/monitor/energy.py``: log header ``start_time,window_name,elapsed_time,
+gpu<i>_energy`` (seconds, joules).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import MeasurementError
+from ._files import _as_path, _csv_frame
+from ._labels import _lengths_from_labels
+from ._schema import _list_columns, _validate
+
+__all__ = ["read_zeus"]
+
+
+def read_zeus(
+    path: str | os.PathLike[str],
+    *,
+    window_pattern: str | None = None,
+    n_in: int | None = None,
+    n_out: int | None = None,
+    n_requests: int | None = None,
+) -> pd.DataFrame:
+    """Read the log CSV of Zeus' ``ZeusMonitor(log_file=...)``: one row per window.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The log file (header ``start_time,window_name,elapsed_time,gpu<i>_energy,...``).
+    window_pattern : str, optional
+        Regular expression with named groups ``n_in``, ``n_out`` (and optionally
+        ``n_requests``) searched in each ``window_name``. By default the names are searched
+        for ``n_in=<int>``, ``n_out=<int>`` and ``n_requests=<int>`` (``:`` also accepted),
+        as written by ``monitor.begin_window("n_in=512,n_out=128,n_requests=10")``.
+    n_in, n_out, n_requests : int, optional
+        Constants for every row instead of parsing them (``n_requests`` defaults to 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated rows: ``n_in``, ``n_out``, ``energy_j`` (sum of the ``gpu<i>_energy``
+        columns [J]), ``n_requests``, ``time_s`` (``elapsed_time``), ``n_gpus`` (number of
+        GPU columns); extra columns ``window_name``, ``timestamp`` (``start_time`` as UTC),
+        ``energy_per_gpu_j`` and any other column of the log (e.g. CPU energy), unchanged.
+
+    Raises
+    ------
+    MeasurementError
+        Missing file or Zeus columns, a window whose name gives no lengths, or an energy
+        that is missing or not positive (Zeus logs 0 for GPUs it could not measure).
+    """
+    file = _as_path(path, "read_zeus")
+    raw = _csv_frame(file)
+    label = str(file)
+    required = ("start_time", "window_name", "elapsed_time")
+    missing = [c for c in required if c not in raw.columns]
+    gpu_cols = [c for c in raw.columns if re.fullmatch(r"gpu\d+_energy", c)]
+    if missing or not gpu_cols:
+        raise MeasurementError(
+            f"{label} is not a Zeus log: it lacks "
+            f"{', '.join(repr(m) for m in missing) or 'any gpu<i>_energy column'}; found "
+            f"columns {_list_columns(raw.columns)}. Expected the header written by "
+            "ZeusMonitor(log_file=...): start_time,window_name,elapsed_time,gpu0_energy,..."
+        )
+    if len(raw) == 0:
+        raise MeasurementError(f"{label} has no windows (header only).")
+    lengths, notes = _lengths_from_labels(
+        raw["window_name"].tolist(),
+        pattern=window_pattern,
+        constants={"n_in": n_in, "n_out": n_out, "n_requests": n_requests},
+        source=label,
+        column="window_name",
+        example="monitor.begin_window('n_in=512,n_out=128,n_requests=10')",
+    )
+    per_gpu = raw[gpu_cols].apply(pd.to_numeric, errors="coerce")
+    bad = per_gpu.isna().any(axis=1).to_numpy() | (per_gpu <= 0).any(axis=1).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise MeasurementError(
+            f"the GPU energy of window {raw['window_name'].iloc[row]!r} (row {row} of {label}) "
+            f"is missing or not positive ({per_gpu.iloc[row].to_dict()}); Zeus logs 0 J for a "
+            "GPU it could not measure. Remove that window or measure it again "
+            "(sweetspot never drops rows silently)."
+        )
+    frame = pd.DataFrame(
+        {
+            "n_in": lengths["n_in"],
+            "n_out": lengths["n_out"],
+            "energy_j": per_gpu.sum(axis=1).to_numpy(),
+            "n_requests": lengths["n_requests"],
+            "time_s": raw["elapsed_time"].to_numpy(),
+            "n_gpus": len(gpu_cols),
+            "window_name": raw["window_name"].astype(str).to_numpy(),
+            "timestamp": pd.to_datetime(
+                pd.to_numeric(raw["start_time"], errors="coerce"), unit="s", utc=True
+            ),
+            "energy_per_gpu_j": per_gpu.to_numpy().tolist(),
+        }
+    )
+    used = {*required, *gpu_cols}
+    for column in raw.columns:
+        if column not in used and column not in frame.columns:
+            frame[column] = raw[column].to_numpy()
+    notes.append(
+        f"energy_j = {' + '.join(gpu_cols)} [J, Zeus]; time_s <- elapsed_time; timestamp <- "
+        "start_time (unix seconds, UTC)"
+    )
+    return _validate(frame, source=label, notes=notes)

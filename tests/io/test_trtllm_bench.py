@@ -1,0 +1,110 @@
+"""Tests of sweetspot.io.trtllm_bench: trtllm-bench --report_json / --request_json files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sweetspot import read_measurements
+from sweetspot.exceptions import MeasurementError
+from sweetspot.io import read_trtllm_bench
+
+
+def report(**performance) -> dict:
+    """A --report_json of trtllm-bench (keys of ReportUtility.get_statistics_dict)."""
+    return {
+        "engine": {"model": "meta-llama/Llama-3.1-8B", "version": "1.2.0", "dtype": "bfloat16"},
+        "machine": {"name": "NVIDIA H100 80GB HBM3", "memory.total": 79.1},
+        "world_info": {
+            "tp_size": 1,
+            "pp_size": 1,
+            "world_size": 1,
+            "max_batch_size": 256,
+            "max_num_tokens": 8192,
+        },
+        "request_info": {
+            "num_requests": 3,
+            "avg_num_concurrent_requests": 2.9,
+            "avg_input_length": 512.0,
+            "avg_output_length": 128.0,
+        },
+        "performance": {"total_latency_ms": 2500.0, "request_throughput_req_s": 1.2, **performance},
+    }
+
+
+def request_json(n=3, n_in=512, n_out=128) -> list[dict]:
+    return [
+        {
+            "id": i,
+            "num_input_tokens": n_in,
+            "output_tokens": n_out,
+            "time_to_first_token": 50_000_000 + i * 1_000_000,
+            "intertoken_latency": 8_000_000,
+            "end_to_end_latency": 1_100_000_000,
+        }
+        for i in range(n)
+    ]
+
+
+def write(path, obj):
+    path.write_text(json.dumps(obj))
+    return path
+
+
+def test_trtllm_report_with_requests(tmp_path) -> None:
+    rep = write(tmp_path / "report.json", report(total_energy_j=900.0))
+    req = write(tmp_path / "requests.json", request_json())
+    df = read_trtllm_bench(rep, req)
+    row = df.iloc[0]
+    assert (row.n_in, row.n_out, row.n_requests) == (512, 128, 3)
+    assert row.energy_j == 900.0 and row.time_s == 2.5
+    assert row.engine == "tensorrt_llm" and row.gpu == "NVIDIA H100 80GB HBM3"
+    assert row.tp == 1 and row.n_gpus == 1 and row["dtype"] == "bfloat16"
+    assert row.avg_power_w == 360.0
+    assert row.ttft_p50_s == pytest.approx(0.051)
+    assert row.e2e_p99_s == pytest.approx(1.1)
+    assert any("performance.total_energy_j" in n for n in df.attrs["notes"])
+    assert any("no idle baseline" in n for n in df.attrs["notes"])
+    two = read_trtllm_bench([rep, rep])
+    assert len(two) == 2
+    via = read_measurements(rep, format="trtllm-bench")
+    assert via["energy_j"].tolist() == [900.0]
+
+
+def test_trtllm_energy_section_and_errors(tmp_path) -> None:
+    rep = report()
+    rep["energy"] = {"Total_Energy_J": 12.5}
+    df = read_trtllm_bench(write(tmp_path / "a.json", rep))
+    assert df["energy_j"].tolist() == [12.5]
+    with pytest.raises(MeasurementError, match=r"reports no energy.*recent versions"):
+        read_trtllm_bench(write(tmp_path / "b.json", report()))
+    mixed = report(total_energy_j=1.0)
+    mixed["request_info"]["avg_input_length"] = 511.3
+    with pytest.raises(MeasurementError, match=r"avg_input_length .* 511\.3.*fixed-length"):
+        read_trtllm_bench(write(tmp_path / "c.json", mixed))
+    varied = request_json()
+    varied[1]["num_input_tokens"] = 500
+    with pytest.raises(MeasurementError, match=r"2 different num_input_tokens"):
+        read_trtllm_bench(
+            write(tmp_path / "d.json", report(total_energy_j=1.0)),
+            write(tmp_path / "e.json", varied),
+        )
+    with pytest.raises(MeasurementError, match=r"has 2 requests but .* reports 3"):
+        read_trtllm_bench(
+            write(tmp_path / "f.json", report(total_energy_j=1.0)),
+            write(tmp_path / "g.json", request_json(2)),
+        )
+    with pytest.raises(MeasurementError, match="looks like a --request_json"):
+        read_trtllm_bench(write(tmp_path / "h.json", request_json()))
+    with pytest.raises(MeasurementError, match="no 'request_info' section"):
+        read_trtllm_bench(write(tmp_path / "i.json", {"performance": {}}))
+    (tmp_path / "j.json").write_text("{nope")
+    with pytest.raises(MeasurementError, match="not valid JSON"):
+        read_trtllm_bench(tmp_path / "j.json")
+    with pytest.raises(MeasurementError, match="one --request_json per --report_json"):
+        read_trtllm_bench([tmp_path / "a.json"], [tmp_path / "e.json", tmp_path / "g.json"])
+    with pytest.raises(MeasurementError, match="No such file"):
+        read_trtllm_bench(tmp_path / "missing.json")
+    with pytest.raises(MeasurementError, match="energy_j must be"):
+        read_trtllm_bench(write(tmp_path / "k.json", report(total_energy_j=0.0)))
