@@ -11,7 +11,7 @@ Tasks:
 - fit of 10^4, 10^6 and 10^7 rows in memory: ``sweetspot.fit`` (a DataFrame in, validated,
   relative loss) vs ``scipy.optimize.curve_fit`` and ``lmfit.Model.fit`` (when installed)
   with the same 1/E weights;
-- fit of 10^8 rows streamed from Parquet (``sweetspot.stream.fit_parquet``), the dataset
+- fit of 10^8 rows streamed from Parquet (``sweetspot.fit_parquet``), the dataset
   generated in chunks in a temporary directory, vs reading it whole
   (``pandas.read_parquet``) and fitting in memory with sweetspot and curve_fit, when the
   machine has the memory;
@@ -147,9 +147,9 @@ def _theta_of(out: Any) -> list[float] | None:
 def warm_up(task: str) -> None:
     """Import and run each tool once on tiny data, so timings exclude one-off imports."""
     import pandas as pd
+    import scipy.linalg.lapack  # noqa: F401  (the solver's QR)
 
     import sweetspot as ss
-    from sweetspot.stream import _triangle  # noqa: F401  (imports scipy.linalg)
 
     ni, no, e = make_data(100, seed=1)
     ss.fit(pd.DataFrame({"n_in": ni, "n_out": no, "energy_j": e}))
@@ -166,7 +166,7 @@ def worker(task: str, rows: int, repeat: int, path: str | None) -> dict[str, Any
     import pandas as pd
 
     import sweetspot as ss
-    from sweetspot.stream import fit_parquet
+    from sweetspot import fit_parquet
 
     warnings.simplefilter("ignore")
     warm_up(task)
@@ -338,7 +338,7 @@ def run_streamed(
         size = sum(f.stat().st_size for f in tmp.iterdir()) / 2**30
         group = f"fit {stream_rows:,} rows from Parquet ({size:.2f} GiB, written in {gen:.0f} s)"
         out = run_task("stream", stream_rows, repeat if stream_rows <= 10**7 else 1, str(tmp))
-        record(group, "sweetspot.stream.fit_parquet", stream_rows, out, None)
+        record(group, "sweetspot.fit_parquet", stream_rows, out, None)
         for which in ("sweetspot", *others):
             label = f"read_parquet + {which} in memory"
             # measured peak bytes per row (10^7 rows), with a margin: never risk an OOM
@@ -347,7 +347,7 @@ def run_streamed(
                 out = {"error": f"skipped: needs ~{need_gb:.0f} GB"}
             else:
                 out = run_task(f"parquet-{which}", stream_rows, repeat, str(tmp))
-            record(group, label, stream_rows, out, "sweetspot.stream.fit_parquet")
+            record(group, label, stream_rows, out, "sweetspot.fit_parquet")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

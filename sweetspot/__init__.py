@@ -32,7 +32,7 @@ from .exceptions import (
     SweetspotWarning,
     TableError,
 )
-from .fit import CVResult, cross_validate, fit
+from .fitting import CVResult, cross_validate, cross_validate_parquet, fit, fit_parquet
 from .io import read_measurements
 from .models import ModelSpec
 from .optimum import (
@@ -53,9 +53,7 @@ from .plan import (
     workload_energy,
 )
 from .result import FitResult
-from .stream import cross_validate_parquet, fit_parquet
 from .tables import list_params, load_params, load_pooled
-
 
 __all__ = [
     "Architecture",

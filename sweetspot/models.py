@@ -463,6 +463,56 @@ class ModelSpec:
             X[:, j] = term.column(inputs)
         return X
 
+    def design_rows(
+        self,
+        n_in: NDArray[np.float64],
+        n_out: NDArray[np.float64],
+        *,
+        architectures: Mapping[str, Architecture] | None = None,
+        labels: NDArray[np.object_] | None = None,
+        batch_size: NDArray[np.float64] | float = 1.0,
+    ) -> NDArray[np.float64]:
+        """Design matrix of rows of several LLMs: each row with its model's architecture.
+
+        Parameters
+        ----------
+        n_in, n_out : ndarray
+            Lengths of each row [tokens].
+        architectures : mapping of str to Architecture, optional
+            Architecture of each model label (physical models); with one entry it applies
+            to every row.
+        labels : ndarray of str, optional
+            The model of each row (needed when ``architectures`` has several entries).
+        batch_size : ndarray or float
+            Requests decoded together, per row or for all rows.
+        """
+        n_in = np.asarray(n_in, dtype=float).ravel()
+        n_out = np.asarray(n_out, dtype=float).ravel()
+        if not self.is_physical:
+            return self.design(n_in, n_out)
+        archs = dict(architectures or {})
+        bs = np.broadcast_to(np.asarray(batch_size, dtype=float), n_in.shape)
+        if len(archs) == 1 and labels is None:
+            return self.design(n_in, n_out, architecture=next(iter(archs.values())), batch_size=bs)
+        if labels is None:
+            raise SpecError(
+                f"rows of {len(archs)} models need a label per row to pick each row's "
+                "architecture; pass labels= (the data's 'model' column)."
+            )
+        X = np.empty((n_in.size, len(self.terms)), order="F")
+        done = np.zeros(n_in.size, dtype=bool)
+        for name, arch in archs.items():
+            rows = np.flatnonzero(labels == name)
+            X[rows] = self.design(n_in[rows], n_out[rows], architecture=arch, batch_size=bs[rows])
+            done[rows] = True
+        if not done.all():
+            missing = sorted({str(v) for v in labels[~done]})
+            raise SpecError(
+                f"no architecture for the model(s) {missing[:5]} of the data; known: "
+                f"{sorted(archs)}."
+            )
+        return X
+
     def theta_map(
         self, architecture: Architecture | None = None, *, batch_size: float = 1.0
     ) -> NDArray[np.float64] | None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -43,12 +43,10 @@ from ._validation import as_lengths
 from .exceptions import NoOptimumError, SpecError
 from .models import THETA_NAMES
 
-if TYPE_CHECKING:
-    from .result import FitResult
-
 __all__ = [
     "DEFAULT_N_OUT_MAX",
     "N_IN_GRID",
+    "FittedModel",
     "SweetSpot",
     "as_theta",
     "energy",
@@ -56,11 +54,31 @@ __all__ = [
     "min_energy_per_token",
     "optimal_n_out",
     "optimal_n_out_total",
+    "predictor",
     "sweet_spot",
     "tokens_per_joule",
 ]
 
-ThetaLike = Union["FitResult", ArrayLike, Mapping[str, float]]
+
+class FittedModel(Protocol):
+    """What the functions here need of a fitted model (:class:`sweetspot.FitResult` is one):
+    its ``theta`` (None when it has no six-term form) and a ``predict`` of energy [J]."""
+
+    @property
+    def theta(self) -> NDArray[np.float64] | None: ...
+
+    def predict(
+        self, n_in: ArrayLike, n_out: ArrayLike, *, warn: bool = True
+    ) -> NDArray[np.float64]: ...
+
+
+ThetaLike = FittedModel | ArrayLike | Mapping[str, float]
+
+
+def _is_model(params: Any) -> TypeGuard[FittedModel]:
+    # looked up on the class: an instance check would evaluate ``theta`` (a computation)
+    return hasattr(type(params), "theta") and hasattr(type(params), "predict")
+
 
 #: Upper search bound for numerical optima when the caller gives none [tokens].
 DEFAULT_N_OUT_MAX = 2.0**20
@@ -76,9 +94,7 @@ def as_theta(params: Any) -> NDArray[np.float64] | None:
     Returns None for a FitResult without a quadratic form (cache-off physical model);
     raises :class:`SpecError` for anything else that is not a theta.
     """
-    from .result import FitResult
-
-    if isinstance(params, FitResult):
+    if _is_model(params):
         return params.theta
     if isinstance(params, Mapping):
         missing = [k for k in THETA_NAMES if k not in params]
@@ -105,10 +121,18 @@ def as_theta(params: Any) -> NDArray[np.float64] | None:
     return arr
 
 
-def _predictor(params: Any) -> Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray]:
-    """A function (n_in, n_out) -> energy per request [J], no range warnings."""
-    from .result import FitResult
+def predictor(params: Any) -> Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray]:
+    """A function ``(n_in, n_out) -> energy per request [J]`` of a fit or a theta.
 
+    Vectorised over float arrays, with no validation and no range warnings: for numerical
+    searches that evaluate a model many times (validate the lengths once, outside).
+
+    Raises
+    ------
+    SpecError
+        ``params`` is not a theta or a fitted model, or is a pooled fit (which needs an
+        architecture: use ``res.theta_for(arch)``).
+    """
     theta = as_theta(params)
     if theta is not None:
         t = theta
@@ -117,8 +141,8 @@ def _predictor(params: Any) -> Callable[[NDArray[np.float64], NDArray[np.float64
             return t[0] * ni * ni + t[1] * ni * no + t[2] * ni + t[3] * no * no + t[4] + t[5] * no
 
         return quad
-    assert isinstance(params, FitResult)
-    if params.is_pooled:
+    assert _is_model(params)
+    if getattr(params, "is_pooled", False):
         raise SpecError(
             "this fit is pooled over several models; pick one first: "
             "res.theta_for('llama-2-7b') gives its theta."
@@ -135,7 +159,7 @@ def energy(params: ThetaLike, n_in: ArrayLike, n_out: ArrayLike) -> NDArray[np.f
     ni = as_lengths(n_in, "n_in", integer=False)
     no = as_lengths(n_out, "n_out", integer=False)
     ni, no = np.broadcast_arrays(ni, no)
-    return np.asarray(_predictor(params)(ni, no), dtype=float)
+    return np.asarray(predictor(params)(ni, no), dtype=float)
 
 
 def energy_per_token(params: ThetaLike, n_in: ArrayLike, n_out: ArrayLike) -> NDArray[np.float64]:
@@ -150,7 +174,7 @@ def energy_per_token(params: ThetaLike, n_in: ArrayLike, n_out: ArrayLike) -> ND
     ni = as_lengths(n_in, "n_in", integer=False)
     no = as_lengths(n_out, "n_out", integer=False)
     ni, no = np.broadcast_arrays(ni, no)
-    return np.asarray(_predictor(params)(ni, no) / no, dtype=float)
+    return np.asarray(predictor(params)(ni, no) / no, dtype=float)
 
 
 def tokens_per_joule(params: ThetaLike, n_in: ArrayLike, n_out: ArrayLike) -> NDArray[np.float64]:
@@ -301,7 +325,7 @@ def _golden_minimise(
 
 
 def _numeric_sweet_spot(params: Any, ni: NDArray[np.float64], hi: float | None) -> SweetSpot:
-    pred = _predictor(params)
+    pred = predictor(params)
     top = DEFAULT_N_OUT_MAX if hi is None else hi
     flat = np.atleast_1d(ni).ravel()
 
@@ -417,7 +441,7 @@ def optimal_n_out_total(
     """
     ni = as_lengths(n_in, "n_in", integer=False)
     top = float(as_lengths(n_out_max, "n_out_max", integer=False))
-    pred = _predictor(params)
+    pred = predictor(params)
     flat = np.atleast_1d(ni).ravel()
 
     def neg_eff(n: NDArray[np.float64]) -> NDArray[np.float64]:

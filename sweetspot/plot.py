@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
-    from .fit import CVResult
+    from .fitting import CVResult
 
 __all__ = [
     "efficiency_heatmap",
@@ -219,51 +219,20 @@ def _per_request(df: pd.DataFrame) -> NDArray[np.float64]:
     )
 
 
-def _predict_frame(result: FitResult, df: pd.DataFrame) -> NDArray[np.float64]:
-    """Energy per request predicted for every row of validated measurements [J].
-
-    Physical models are evaluated at each row's batch size and, for a pooled fit, for the
-    architecture named in the row's ``model`` column.
-    """
-    ni = df["n_in"].to_numpy(dtype=float)
-    no = df["n_out"].to_numpy(dtype=float)
-    if not result.spec.is_physical:
-        return result.predict(ni, no, warn=False)
-    keys: list[str] = []
-    if result.is_pooled:
-        if "model" not in df.columns:
-            raise SpecError(
-                "this fit is pooled over several models but the data has no 'model' column to "
-                "say which architecture each row is; add one."
-            )
-        keys.append("model")
-    if "batch_size" in df.columns:
-        keys.append("batch_size")
-    if not keys:
-        return result.predict(ni, no, warn=False)
-    out = np.empty(ni.size)
-    by: str | list[str] = keys[0] if len(keys) == 1 else keys
-    for key, idx in df.reset_index(drop=True).groupby(by, sort=False).indices.items():
-        vals = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        out[idx] = result.predict(
-            ni[idx],
-            no[idx],
-            architecture=str(vals["model"]) if "model" in vals else None,
-            batch_size=float(vals["batch_size"]) if "batch_size" in vals else None,
-            warn=False,
-        )
-    return out
-
-
 def _predictions(
     df: pd.DataFrame, predicted: Any, label: str | None
 ) -> tuple[NDArray[np.float64], str]:
     """Predictions aligned with the rows of ``df`` and a label for them."""
-    from .fit import CVResult
+    from .fitting import CVResult
 
     if isinstance(predicted, FitResult):
-        return _predict_frame(predicted, df), label or _describe(predicted)
+        return predicted.predict_frame(df), label or _describe(predicted)
     if isinstance(predicted, CVResult):
+        if predicted.predicted_j is None:
+            raise SpecError(
+                "this CVResult comes from a streamed cross-validation, which keeps no per-row "
+                "predictions; plot a FitResult, or cross-validate the data in memory."
+            )
         pred = np.asarray(predicted.predicted_j, dtype=float)
         text = label or f"{predicted.model}, cross-validated ({predicted.scheme})"
     else:
@@ -809,7 +778,7 @@ def energy_vs_linear(
         levels = np.atleast_1d(as_lengths(n_in, "n_in", integer=False)).ravel().astype(float)
     mapes = []
     for res in (result, linear_result):
-        p = _predict_frame(res, df)
+        p = res.predict_frame(df)
         mapes.append(float(np.mean(np.abs(p - meas) / meas) * 100.0))
     no_lo, no_hi = float(no_all.min()), float(no_all.max())
     grid = np.geomspace(no_lo, no_hi, 200) if no_hi > no_lo else np.array([no_lo])
@@ -907,7 +876,7 @@ def save_report_figures(
     """
     from matplotlib.figure import Figure as _Figure
 
-    from .fit import fit
+    from .fitting import fit
 
     if not isinstance(results, Mapping):
         raise SpecError(

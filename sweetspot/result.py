@@ -359,6 +359,52 @@ class FitResult:
             X = self.spec.design(ni.ravel(), no.ravel(), architecture=arch, batch_size=bs)
         return np.asarray(X @ self.coef, dtype=float).reshape(shape)
 
+    def predict_frame(self, data: Any) -> NDArray[np.float64]:
+        """Predicted energy of one request [J] for every row of a measurement frame.
+
+        Each row is predicted at its own ``batch_size`` (physical models; the fitted one
+        where the frame has no such column) and, for a pooled fit, for the architecture
+        named in its ``model`` column. No range warnings: use it to compare a fit with data,
+        as parity and residual plots do.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Rows with ``n_in`` and ``n_out`` (a validated frame from
+            :func:`sweetspot.read_measurements`, or any frame with those columns).
+
+        Returns
+        -------
+        ndarray
+            One energy per row [J].
+
+        Raises
+        ------
+        SpecError
+            A pooled fit and no ``model`` column to say which architecture each row is.
+        """
+        ni = as_lengths(data["n_in"].to_numpy(), "n_in", integer=False)
+        no = as_lengths(data["n_out"].to_numpy(), "n_out", integer=False)
+        if not self.spec.is_physical:
+            return self.predict(ni, no, warn=False)
+        columns = set(data.columns)
+        batch = (
+            data["batch_size"].to_numpy(dtype=float) if "batch_size" in columns else self.batch_size
+        )
+        labels = None
+        if self.is_pooled:
+            if "model" not in columns:
+                raise SpecError(
+                    "this fit is pooled over several models but the data has no 'model' column "
+                    "to say which architecture each row is; add one."
+                )
+            labels = data["model"].astype(str).to_numpy(dtype=object)
+            archs = {str(m): self._resolve_architecture(str(m)) for m in set(labels)}
+        else:
+            archs = {"": self._resolve_architecture(None)}
+        X = self.spec.design_rows(ni, no, architectures=archs, labels=labels, batch_size=batch)
+        return np.asarray(X @ self.coef, dtype=float)
+
     def _check_range(self, ni: NDArray[np.float64], no: NDArray[np.float64]) -> None:
         lo_i, hi_i = self.n_in_range
         lo_o, hi_o = self.n_out_range
@@ -438,9 +484,10 @@ class FitResult:
         if self.is_pooled:
             return ["    pooled fit: use res.theta_for(architecture) or optimal_n_out(...)"]
         lo, hi = self.n_in_range
-        grid: list[float] = [
-            float(n) for n in N_IN_GRID if lo <= n <= hi
-        ] or [float(round(lo)), float(round(hi))]
+        grid: list[float] = [float(n) for n in N_IN_GRID if lo <= n <= hi] or [
+            float(round(lo)),
+            float(round(hi)),
+        ]
         try:
             sp = sweet_spot(self, np.asarray(grid, dtype=float), n_out_max=2.0**20)
         except Exception as exc:  # report must never fail; say why instead

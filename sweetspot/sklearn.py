@@ -33,13 +33,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_choice
-from .fit import LOSSES, ArchitectureArg, _fit_prepared, _Prepared, _resolve_architectures
+from .fitting import LOSSES, ArchitectureArg, FitData, Loss, fit
 from .models import as_spec
 from .result import FitResult
 
@@ -91,7 +90,7 @@ class EnergyRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         model: Any = "sweetspot",
-        loss: str = "relative",
+        loss: Loss = "relative",
         architecture: ArchitectureArg = None,
         kv_cache: bool = True,
     ) -> None:
@@ -161,17 +160,13 @@ class EnergyRegressor(RegressorMixin, BaseEstimator):
             )
         check_choice(self.loss, "loss", LOSSES)
         spec = as_spec(self.model, kv_cache=self.kv_cache)
-        n = y.size
-        prepared = _Prepared(
-            pd.DataFrame(index=pd.RangeIndex(n)),
-            np.ascontiguousarray(X[:, 0]),
-            np.ascontiguousarray(X[:, 1]),
-            y,
-            np.ones(n),
-            None,
+        data = FitData(
+            n_in=np.ascontiguousarray(X[:, 0]),
+            n_out=np.ascontiguousarray(X[:, 1]),
+            energy_j=y,
+            batch_size=np.ones(y.size),
         )
-        archs = _resolve_architectures(spec, self.architecture, None)
-        self.result_: FitResult = _fit_prepared(prepared, spec, archs, self.loss)
+        self.result_: FitResult = fit(data, spec, architecture=self.architecture, loss=self.loss)
         self.coef_ = self.result_.coef
         return self
 
@@ -179,15 +174,7 @@ class EnergyRegressor(RegressorMixin, BaseEstimator):
         """Predicted energy of one request [J] for each row of ``X`` = (n_in, n_out)."""
         check_is_fitted(self, "result_")
         X = self._lengths(validate_data(self, X, reset=False, dtype=np.float64))
-        res = self.result_
-        spec = res.spec
-        if spec.is_physical:
-            X_design = spec.design(
-                X[:, 0], X[:, 1], architecture=res.architecture, batch_size=res.batch_size
-            )
-        else:
-            X_design = spec.design(X[:, 0], X[:, 1])
-        return np.asarray(X_design @ self.coef_, dtype=float)
+        return self.result_.predict(X[:, 0], X[:, 1], warn=False)
 
 
 _FEATURES = (

@@ -1,4 +1,4 @@
-"""Streamed fits over Parquet (sweetspot.stream): same answers as in memory, bounded memory."""
+"""Streamed fits over Parquet (sweetspot.fitting): same answers as in memory, bounded memory."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sweetspot as ss
-from sweetspot import stream
 from sweetspot.exceptions import (
     FitError,
     IllConditionedWarning,
@@ -22,13 +21,8 @@ from sweetspot.exceptions import (
     NegativeCoefficientWarning,
     SpecError,
 )
-from sweetspot.stream import (
-    cross_validate_parquet,
-    fit_parquet,
-    fold_of_rows,
-    parquet_rows,
-    should_stream,
-)
+from sweetspot.fitting import _solver, _stream, cross_validate_parquet, fit_parquet, fold_of_rows
+from sweetspot.io.parquet import parquet_rows, should_stream
 
 pytest.importorskip("pyarrow")
 
@@ -271,7 +265,7 @@ def test_folds_are_a_balanced_permutation(n, k, seed) -> None:
     f = fold_of_rows(np.arange(n), n, k, seed)
     sizes = [len(c) for c in np.array_split(np.arange(n), k)]
     assert np.bincount(f, minlength=k).tolist() == sizes
-    pos = stream._permute(np.arange(n, dtype=np.uint64), n, seed)
+    pos = _stream._permute(np.arange(n, dtype=np.uint64), n, seed)
     assert np.array_equal(np.sort(pos), np.arange(n, dtype=np.uint64))
 
 
@@ -373,14 +367,14 @@ def test_fit_errors(tmp_path) -> None:
 
 def test_file_changed_between_passes(tmp_path, monkeypatch) -> None:
     root = write_parts(noisy(300), tmp_path / "ds", parts=1)
-    solve = stream._solve_triangle
+    solve = _solver.solve
 
     def touch_then_solve(*args, **kwargs):
         st_ = os.stat(root / "part-0.parquet")
         os.utime(root / "part-0.parquet", ns=(st_.st_atime_ns, st_.st_mtime_ns + 10**9))
         return solve(*args, **kwargs)
 
-    monkeypatch.setattr(stream, "_solve_triangle", touch_then_solve)
+    monkeypatch.setattr(_solver, "solve", touch_then_solve)
     with pytest.raises(MeasurementError, match="changed while it was being read"):
         fit_parquet(root)
 

@@ -16,12 +16,10 @@ from hypothesis import strategies as st
 import sweetspot as ss
 from sweetspot import FitResult, ModelSpec
 from sweetspot.exceptions import (
-    ExtrapolationWarning,
     FitError,
     MeasurementError,
     NegativeCoefficientWarning,
     SpecError,
-    TableError,
 )
 
 LEVELS = [64, 128, 256, 512, 1024, 2048, 4096]
@@ -174,62 +172,6 @@ def test_n_requests_divides_window_energy() -> None:
     np.testing.assert_allclose(res.theta, THETA, rtol=1e-8)
 
 
-def test_round_trip_is_exact(tmp_path) -> None:
-    df = grid_frame().assign(model="llama")
-    rng = np.random.default_rng(3)
-    spec = ModelSpec(name="memory_flops", logits="all")
-    X = spec.design(df.n_in.to_numpy(float), df.n_out.to_numpy(float), architecture=LLAMA)
-    e = X @ np.array([0.3e-12, 1e-12, 2e-11, 9.0]) * (1 + 0.01 * rng.standard_normal(len(df)))
-    res = ss.fit(with_energy(df, e), spec, architecture={"llama": LLAMA})
-    d = res.to_dict()
-    text = json.dumps(d, allow_nan=False)
-    back = FitResult.from_dict(json.loads(text))
-    assert back.to_dict() == d
-    assert back.values == res.values
-    np.testing.assert_array_equal(back.stderrs, res.stderrs)  # NaN where held at a bound
-    assert back.architectures == res.architectures and back.spec == res.spec
-    np.testing.assert_array_equal(back.theta, res.theta)
-    path = tmp_path / "fit.json"
-    res.to_json(str(path))
-    assert FitResult.from_json(str(path)).to_dict() == d
-
-
-def test_from_dict_rejects_tampered_input() -> None:
-    df = grid_frame()
-    res = ss.fit(with_energy(df, ss.energy(THETA, df.n_in, df.n_out)), "sweetspot")
-    d = res.to_dict()
-    with pytest.raises(TableError, match="format"):
-        FitResult.from_dict({**d, "format": "pickle"})
-    with pytest.raises(TableError, match="version"):
-        FitResult.from_dict({**d, "version": 99})
-    bad = {**d, "params": {"c0": 1.0}}
-    with pytest.raises(TableError, match="do not match"):
-        FitResult.from_dict(bad)
-    trunc = {k: v for k, v in d.items() if k != "mape"}
-    with pytest.raises(TableError, match="malformed or truncated"):
-        FitResult.from_dict(trunc)
-    with pytest.raises(TableError, match="not valid JSON"):
-        FitResult.from_json(json.dumps(d)[:-20])
-
-
-def test_report_sections_and_html() -> None:
-    df = grid_frame()
-    res = ss.fit(with_energy(df, ss.energy(THETA, df.n_in, df.n_out)), "sweetspot")
-    text = res.report()
-    for section in (
-        "[[Model]]",
-        "[[Data]]",
-        "[[Fit statistics]]",
-        "[[Parameters]]",
-        "[[Sweet spot]]",
-        "[[Warnings]]",
-    ):
-        assert section in text
-    assert "t4" in text and "J/token^2" in text and "MAPE" in text
-    assert "<table>" in res._repr_html_()
-    assert "mape=" in repr(res)
-
-
 def test_negative_free_coefficient_warns() -> None:
     df = grid_frame()
     theta = THETA.copy()
@@ -237,17 +179,6 @@ def test_negative_free_coefficient_warns() -> None:
     with pytest.warns(NegativeCoefficientWarning, match="t3"):
         res = ss.fit(with_energy(df, ss.energy(theta, df.n_in, df.n_out)), "sweetspot")
     assert any("negative" in w for w in res.fit_warnings)
-
-
-def test_extrapolation_warns() -> None:
-    df = grid_frame([64, 128, 256], [64, 128, 256])
-    res = ss.fit(with_energy(df, ss.energy(THETA, df.n_in, df.n_out)), "sweetspot")
-    with pytest.warns(ExtrapolationWarning, match="n_in"):
-        res.predict(4096, 128)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        res.predict(128, 128)
-        res.predict(4096, 128, warn=False)
 
 
 def test_fit_errors() -> None:
@@ -365,3 +296,27 @@ def test_fit_and_round_trip_properties(theta, noise, seed) -> None:
     assert back.values == res.values
     np.testing.assert_array_equal(back.theta, res.theta)
     np.testing.assert_array_equal(back.predict(df.n_in, df.n_out), res.predict(df.n_in, df.n_out))
+
+
+def test_fit_data_is_the_frame_validated_once() -> None:
+    from sweetspot.fitting import FitData
+
+    df = with_energy(grid_frame(), ss.energy(THETA, grid_frame().n_in, grid_frame().n_out))
+    d = FitData.from_frame(ss.read_measurements(df))
+    assert d.n_rows == len(df) and d.models == [""]
+    np.testing.assert_array_equal(ss.fit(d).values, ss.fit(df).values)
+    np.testing.assert_array_equal(
+        ss.cross_validate(d, k=3).predicted_j, ss.cross_validate(df, k=3).predicted_j
+    )
+    bare = FitData(n_in=d.n_in, n_out=d.n_out, energy_j=d.energy_j, batch_size=d.batch_size)
+    with pytest.raises(SpecError, match="groups='n_out' is not a column"):
+        ss.cross_validate(bare, groups="n_out")
+    with pytest.raises(MeasurementError, match=r"energy_j must be finite and > 0 J.*row 2"):
+        FitData(
+            n_in=d.n_in[:3],
+            n_out=d.n_out[:3],
+            energy_j=np.array([1.0, 2.0, -1.0]),
+            batch_size=np.ones(3),
+        )
+    with pytest.raises(MeasurementError, match="n_out must be a 1-D array"):
+        FitData(n_in=d.n_in, n_out=d.n_out[:2], energy_j=d.energy_j, batch_size=d.batch_size)
