@@ -28,11 +28,12 @@ from typing import Any
 
 import pandas as pd
 
-from .exceptions import FitError, SpecError, SweetspotWarning
-from .fit import _arrays, cross_validate, fit
+from .architecture import Architecture, get_architecture
+from .exceptions import ArchitectureError, FitError, SpecError, SweetspotWarning
+from .fitting import FitData, cross_validate, fit
 from .models import ModelSpec
 
-__all__ = ["DEFAULT_FAMILIES", "Family", "evaluate", "families_for", "summarise"]
+__all__ = ["DEFAULT_FAMILIES", "Family", "choose_model", "evaluate", "families_for", "summarise"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +167,7 @@ def evaluate(
             progress(" ".join(str(v) for v in key_t))
         base: dict[str, Any] = dict(zip(keys, key_t, strict=True))
         gpu = str(g["gpu"].iloc[0]) if "gpu" in g.columns else ""
-        pg = _arrays(g)  # validated once above; every fit below reuses these arrays
+        pg = FitData.from_frame(g)  # validated once above; every fit below reuses these arrays
         for fam in fams:
             rec: dict[str, Any] = {
                 "model": base.get("model"),
@@ -221,7 +222,7 @@ def _add_lomo(
         if progress is not None:
             progress(f"pooled {key}")
         archs = {m: arch_map[m] for m in models}
-        pooled = _arrays(pool)
+        pooled = FitData.from_frame(pool)
         for fam in fams:
             if not fam.spec.is_physical:
                 continue
@@ -260,3 +261,75 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         lomo_mape_max=("lomo_mape", "max"),
     )
     return agg.sort_values("cv_mape_mean").reset_index()
+
+
+def choose_model(
+    data: pd.DataFrame, architecture: str | Architecture | None = None
+) -> tuple[str | ModelSpec, str]:
+    """The richest model the data identify, and why (``sweetspot fit --model auto``).
+
+    The six-term ``"sweetspot"`` model when the grid has at least 3 levels of both lengths
+    (and 6 rows); otherwise the physical ``flops`` model (``kv_cache`` from the data) when the
+    architecture is known; otherwise the ``"linear"`` baseline.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Measurements as :func:`sweetspot.read_measurements` returns them.
+    architecture : str or Architecture, optional
+        The measured LLM's architecture (a preset name or an :class:`Architecture`); default:
+        the presets named by the ``model`` column, when every one of them is known.
+
+    Returns
+    -------
+    model : str or ModelSpec
+        The model to pass to :func:`sweetspot.fit`.
+    reason : str
+        Why, e.g. ``"4 n_in x 4 n_out levels"``.
+
+    Raises
+    ------
+    SpecError
+        ``data`` is not a DataFrame with ``n_in`` and ``n_out`` columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sweetspot.evaluate import choose_model
+    >>> grid = pd.DataFrame({"n_in": [64, 256, 1024] * 2, "n_out": [64] * 3 + [256] * 3})
+    >>> model, why = choose_model(grid)
+    >>> model
+    'linear'
+    >>> model, why = choose_model(grid, "llama-3.1-8b")
+    >>> model.label
+    'flops[cache=on]'
+    >>> why
+    'only 3 n_in and 2 n_out levels (the six-term model needs 3 each); the architecture is known'
+    """
+    if not isinstance(data, pd.DataFrame) or not {"n_in", "n_out"} <= set(data.columns):
+        raise SpecError(
+            "choose_model needs measurements with columns n_in and n_out; got "
+            f"{type(data).__name__}. Read them with sweetspot.read_measurements first."
+        )
+    n_in_levels = data["n_in"].nunique()
+    n_out_levels = data["n_out"].nunique()
+    if n_in_levels >= 3 and n_out_levels >= 3 and len(data) >= 6:
+        return "sweetspot", f"{n_in_levels} n_in x {n_out_levels} n_out levels"
+    grid = (
+        f"only {n_in_levels} n_in and {n_out_levels} n_out levels (the six-term model needs 3 each)"
+    )
+    names: list[Any] = (
+        [architecture]
+        if architecture
+        else sorted(data["model"].astype(str).unique())
+        if "model" in data
+        else []
+    )
+    try:
+        known = bool(names) and all(get_architecture(n) for n in names)
+    except ArchitectureError:
+        known = False
+    if known:
+        kv = bool(data["kv_cache"].iloc[0]) if "kv_cache" in data.columns else True
+        return ModelSpec(name="flops", kv_cache=kv), f"{grid}; the architecture is known"
+    return "linear", f"{grid} and no known architecture"

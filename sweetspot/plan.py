@@ -59,7 +59,7 @@ from .exceptions import (
     NoOptimumError,
     SpecError,
 )
-from .optimum import ThetaLike, _predictor, as_theta, sweet_spot
+from .optimum import ThetaLike, as_theta, predictor, sweet_spot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,6 +68,7 @@ __all__ = [
     "PolicySavings",
     "Truncation",
     "WorkloadEnergy",
+    "energy_budget",
     "max_input_tokens",
     "plot_savings",
     "policy_savings",
@@ -96,7 +97,7 @@ class _Model:
 
     def __init__(self, params: Any) -> None:
         self.theta = as_theta(params)
-        self.pred: _Pred = _predictor(params)
+        self.pred: _Pred = predictor(params)
 
     def energy(self, n_in: ArrayLike, n_out: ArrayLike) -> NDArray[np.float64]:
         ni, no = np.broadcast_arrays(np.asarray(n_in, float), np.asarray(n_out, float))
@@ -154,6 +155,49 @@ def _budget(n_out: NDArray[np.float64], budget_j: Any, max_j_per_token: Any) -> 
         limits.append(_positive_amount(max_j_per_token, "max_j_per_token", "J/token") * n_out)
     out = limits[0] if len(limits) == 1 else np.minimum(limits[0], limits[1])
     return np.asarray(out, dtype=float)
+
+
+def energy_budget(
+    n_out: ArrayLike,
+    *,
+    budget_j: ArrayLike | None = None,
+    max_j_per_token: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """Energy budget per request [J] at output lengths ``n_out``: the tighter of the two budgets.
+
+    This is the budget :func:`max_input_tokens`, :func:`truncate_prompt` and
+    :func:`policy_savings` hold a request to.
+
+    Parameters
+    ----------
+    n_out : int or array_like of int
+        Output lengths (``max_tokens``) [tokens].
+    budget_j : float or array_like, optional
+        Energy budget per request [J].
+    max_j_per_token : float or array_like, optional
+        Energy budget per output token [J/token], i.e. ``max_j_per_token * n_out`` per request.
+
+    Returns
+    -------
+    ndarray of float64
+        ``min(budget_j, max_j_per_token * n_out)`` of the budgets given, broadcast over
+        ``n_out`` and the budgets (0-d for scalar inputs).
+
+    Raises
+    ------
+    SpecError
+        Neither budget given, a budget that is not a positive finite number, or a length that
+        is not a positive whole number.
+
+    Examples
+    --------
+    >>> from sweetspot import plan
+    >>> plan.energy_budget([100, 1000], budget_j=300.0, max_j_per_token=0.5).tolist()
+    [50.0, 300.0]
+    """
+    no = as_lengths(n_out, "n_out")
+    budget = _budget(no, budget_j, max_j_per_token)
+    return np.broadcast_to(budget, np.broadcast_shapes(no.shape, budget.shape)).copy()
 
 
 def _bisect_last(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from importlib import resources
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._version import __version__
 from .exceptions import ArchitectureError, NoOptimumError, SpecError, SweetspotWarning, TableError
 from .optimum import N_IN_GRID
 from .result import FitResult
@@ -42,6 +44,9 @@ __all__ = [
     "load_params",
     "load_pooled",
     "read_table",
+    "resolve_params",
+    "table_to_frame",
+    "write_tables",
 ]
 
 TABLE_FORMAT = "sweetspot.ParamTable"
@@ -126,7 +131,7 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
         The table (JSON-safe), as written to ``params.json``.
     """
     from .evaluate import evaluate, families_for, summarise
-    from .fit import fit
+    from .fitting import fit
     from .io import read_measurements
 
     root = Path(data_dir)
@@ -212,8 +217,6 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
             f"no known measurement source under {root}; expected {expected}. Point --data at "
             "the shared data folder (e.g. ../shared/data)."
         )
-    from . import __version__
-
     return _clean(
         {
             "format": TABLE_FORMAT,
@@ -272,9 +275,23 @@ def table_to_frame(table: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows)
 
 
-def write_tables(table: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
-    """Write ``params.json`` and ``params.csv`` into ``out_dir``; returns the paths."""
-    out = Path(out_dir)
+def write_tables(table: Mapping[str, Any], out_dir: str | Path | None = None) -> list[Path]:
+    """Write ``params.json`` and ``params.csv`` into ``out_dir``; returns the paths.
+
+    Parameters
+    ----------
+    table : mapping
+        A table as :func:`build_tables` returns it.
+    out_dir : path, optional
+        The output folder, created if missing. Default: the package's ``data/`` folder, where
+        the shipped tables live (the one :func:`read_table` reads by default).
+
+    Returns
+    -------
+    list of Path
+        The paths of ``params.json`` and ``params.csv``.
+    """
+    out = Path(out_dir) if out_dir is not None else _data_file("params.json").parent
     out.mkdir(parents=True, exist_ok=True)
     js = out / "params.json"
     js.write_text(json.dumps(table, indent=1, allow_nan=False, sort_keys=False) + "\n")
@@ -438,3 +455,75 @@ def load_pooled(
             f"available: {'; '.join(avail)}."
         )
     return FitResult.from_dict(cands[0]["fit"])
+
+
+def resolve_params(
+    name_or_file: str, *, family: str | None = None, gpu: str | None = None
+) -> FitResult:
+    """A fit named the way the ``--params`` option of ``sweetspot plan`` takes it.
+
+    Parameters
+    ----------
+    name_or_file : str
+        One of
+
+        - a fit saved by ``sweetspot fit DATA --save FILE.json`` (or :meth:`FitResult.to_json`);
+        - ``FILE.json#GROUP``: one fit of a file saved with ``sweetspot fit --group ... --save``,
+          which holds ``{group: fit}``;
+        - otherwise, when no such file exists, the model name of a published fit, looked up
+          with :func:`load_params`.
+    family : str, optional
+        Published fit only: the model family (default: the recommended one).
+    gpu : str, optional
+        Published fit only: the GPU, a case-insensitive prefix (e.g. ``"A100"``).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    TableError
+        The file is missing (for a name that looks like a path: it ends in ``.json`` or holds
+        a path separator), unreadable or not a fit; a file of several fits without ``#GROUP``
+        (the message lists the groups), an unknown group; or no unique published fit.
+
+    Examples
+    --------
+    >>> from sweetspot.tables import resolve_params
+    >>> resolve_params("llama-2-7b", family="sweetspot").models
+    ('Llama-2-7b-chat-hf',)
+    """
+    path, _, group = name_or_file.partition("#")
+    if os.path.isfile(path):
+        if not group:
+            try:
+                return FitResult.from_json(path)
+            except TableError:
+                pass  # maybe a file of several fits (sweetspot fit --group ... --save)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                doc = json.load(fh)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TableError(f"cannot read saved fit {path!r}: {exc}") from exc
+        groups = (
+            [k for k, v in doc.items() if isinstance(v, dict) and "spec" in v]
+            if isinstance(doc, dict)
+            else []
+        )
+        if not groups:
+            return FitResult.from_json(path)  # raises the precise TableError
+        if not group:
+            raise TableError(
+                f"{path} holds {len(groups)} fits ({', '.join(groups)}); pick one with "
+                f"--params '{path}#{groups[0]}'."
+            )
+        if group not in doc:
+            raise TableError(f"{path} has no fit named {group!r}; it holds {', '.join(groups)}.")
+        return FitResult.from_dict(doc[group])
+    if path.lower().endswith(".json") or os.sep in path or "/" in path:
+        raise TableError(
+            f"saved fit {path!r} not found. Save one with `sweetspot fit DATA --save FILE.json`, "
+            "or pass the name of a published fit."
+        )
+    return load_params(name_or_file, gpu=gpu, family=family)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -10,8 +9,13 @@ import pandas as pd
 import pytest
 
 import sweetspot as ss
-from sweetspot.cli import main
-from sweetspot.evaluate import DEFAULT_FAMILIES, evaluate, families_for, summarise
+from sweetspot.evaluate import (
+    DEFAULT_FAMILIES,
+    choose_model,
+    evaluate,
+    families_for,
+    summarise,
+)
 
 LEVELS = [16, 64, 256, 1024]
 MODELS = ["Llama-2-7b-chat-hf", "Mistral-7B-v0.1", "falcon-7b"]
@@ -76,16 +80,56 @@ def test_evaluate_needs_model_column() -> None:
         evaluate(synthetic().drop(columns="model"))
 
 
-def test_evaluate_cli_json(tmp_path, capsys) -> None:
-    path = tmp_path / "grid.csv"
-    synthetic(noise=0.02).to_csv(path, index=False)
-    assert main(["evaluate", str(path), "--json"]) == 0
-    recs = json.loads(capsys.readouterr().out)
-    keys = {"model", "n_gpus", "family", "mape", "cv_mape", "lomo_mape"}
-    assert all(keys <= set(r) for r in recs)
-    assert main(["evaluate", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "Summary over groups" in out
+def _grid(n_in: list[int], n_out: list[int], **cols: object) -> pd.DataFrame:
+    ni, no = np.meshgrid(n_in, n_out)
+    return pd.DataFrame({"n_in": ni.ravel(), "n_out": no.ravel(), **cols})
+
+
+def test_choose_model_six_terms_when_both_lengths_have_three_levels() -> None:
+    model, why = choose_model(_grid([64, 256, 1024, 4096], [64, 256, 1024, 4096]))
+    assert model == "sweetspot" and why == "4 n_in x 4 n_out levels"
+    # an unknown architecture does not matter when the grid identifies the six terms
+    assert choose_model(_grid([1, 2, 3], [1, 2, 3]), "no-such-arch")[0] == "sweetspot"
+
+
+def test_choose_model_physical_when_the_architecture_is_known() -> None:
+    grid = _grid([64, 256, 1024], [64, 256], model="llama-3.1-8b")
+    model, why = choose_model(grid)
+    assert isinstance(model, ss.ModelSpec)
+    assert model.name == "flops" and model.kv_cache
+    assert why == (
+        "only 3 n_in and 2 n_out levels (the six-term model needs 3 each); "
+        "the architecture is known"
+    )
+    off, _ = choose_model(grid.assign(kv_cache=False))
+    assert isinstance(off, ss.ModelSpec) and not off.kv_cache
+    bare = grid.drop(columns="model")
+    assert choose_model(bare, "llama-3.1-8b")[0] == ss.ModelSpec(name="flops")
+    arch = ss.get_architecture("llama-3.1-8b")
+    assert choose_model(bare, arch)[0] == ss.ModelSpec(name="flops")
+
+
+def test_choose_model_linear_otherwise() -> None:
+    grid = _grid([64, 256, 1024], [64, 256])
+    assert choose_model(grid) == (
+        "linear",
+        "only 3 n_in and 2 n_out levels (the six-term model needs 3 each) and no known "
+        "architecture",
+    )
+    assert choose_model(grid.assign(model="no-such-llm"))[0] == "linear"
+    assert choose_model(grid, "no-such-arch")[0] == "linear"
+    # every model named must be known
+    mixed = pd.concat([grid.assign(model="llama-3.1-8b"), grid.assign(model="no-such-llm")])
+    assert choose_model(mixed)[0] == "linear"
+    # three levels each but fewer than 6 rows: not identifiable
+    assert choose_model(pd.DataFrame({"n_in": [1, 2, 3], "n_out": [1, 2, 3]}))[0] == "linear"
+
+
+def test_choose_model_refuses_what_is_not_measurements() -> None:
+    with pytest.raises(ss.SpecError, match="needs measurements with columns n_in and n_out"):
+        choose_model(pd.DataFrame({"n_in": [1, 2]}))
+    with pytest.raises(ss.SpecError, match="got list"):
+        choose_model([1, 2, 3])  # type: ignore[arg-type]
 
 
 def test_wilkins_targets(wilkins_csv, capsys) -> None:

@@ -318,6 +318,39 @@ def test_max_input_tokens_bad_n_out(bad: object) -> None:
         plan.max_input_tokens(THETA, bad, budget_j=100.0)
 
 
+# ----------------------------------------------------------------------- energy_budget ---
+def test_energy_budget_is_the_tighter_budget() -> None:
+    got = plan.energy_budget([100, 1000], budget_j=300.0, max_j_per_token=0.5)
+    np.testing.assert_array_equal(got, [50.0, 300.0])
+    per_request = plan.energy_budget([64, 128], budget_j=7.5)
+    assert per_request.shape == (2,)
+    np.testing.assert_array_equal(per_request, [7.5, 7.5])
+    np.testing.assert_array_equal(plan.energy_budget(64, budget_j=[1.0, 2.0]), [1.0, 2.0])
+    np.testing.assert_array_equal(plan.energy_budget([64, 128], max_j_per_token=0.5), [32, 64])
+    assert plan.energy_budget(256, budget_j=100.0).shape == ()
+    # it is the budget max_input_tokens holds a request to
+    n_out = 256
+    n = plan.max_input_tokens(THETA, n_out, budget_j=200.0, max_j_per_token=0.5)
+    budget = float(plan.energy_budget(n_out, budget_j=200.0, max_j_per_token=0.5))
+    assert ss.energy(THETA, n, n_out) <= budget < ss.energy(THETA, n + 1, n_out)
+
+
+@pytest.mark.parametrize(
+    ("n_out", "kwargs", "match"),
+    [
+        (256, {}, r"give an energy budget"),
+        (256, {"budget_j": 0.0}, r"budget_j must be a positive, finite energy"),
+        (256, {"budget_j": "100"}, r"budget_j must be a positive number"),
+        (256, {"max_j_per_token": -1.0}, r"max_j_per_token must be a positive, finite energy"),
+        (0, {"budget_j": 100.0}, r"n_out must be"),
+        (2.5, {"budget_j": 100.0}, r"n_out must be"),
+    ],
+)
+def test_energy_budget_bad_input(n_out: object, kwargs: dict, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        plan.energy_budget(n_out, **kwargs)  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------- truncate_prompt ---
 @settings(max_examples=200, deadline=None)
 @given(

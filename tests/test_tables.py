@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sweetspot as ss
-from sweetspot.cli import main
 from sweetspot.exceptions import TableError
-from sweetspot.tables import build_tables, list_params, load_params, load_pooled, read_table
+from sweetspot.tables import (
+    build_tables,
+    list_params,
+    load_params,
+    load_pooled,
+    read_table,
+    resolve_params,
+    write_tables,
+)
 
 
 def _close(a, b, path="$"):
@@ -100,15 +109,73 @@ def test_tampered_tables_are_rejected(tmp_path) -> None:
         read_table(tmp_path / "missing.json")
 
 
-def test_report_runs_from_shipped_tables(capsys) -> None:
-    assert main(["report"]) == 0
-    out = capsys.readouterr().out
-    assert "n_out*" in out and "Llama-2-7b-chat-hf" in out
-    assert (
-        main(["report", "--model", "mistral", "--family", "sweetspot", "--n-in", "100,1000"]) == 0
-    )
-    out = capsys.readouterr().out
-    assert "Mistral" in out and "Llama" not in out
-    assert main(["report", "--model", "nothing-like-this"]) == 1
-    assert main(["tables", "list"]) == 0
-    assert "recommended" in capsys.readouterr().out
+# ---------------------------------------------------------------------------------------
+# resolve_params: a saved fit, FILE#GROUP, or a published name
+# ---------------------------------------------------------------------------------------
+def _toy_fit(theta) -> ss.FitResult:
+    ni, no = np.meshgrid([16, 64, 256, 1024], [16, 64, 256, 1024])
+    data = {"n_in": ni.ravel(), "n_out": no.ravel()}
+    data["energy_j"] = ss.energy(theta, data["n_in"], data["n_out"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ss.SweetspotWarning)  # exact data: t2, t3 ~ -1e-20
+        return ss.fit(pd.DataFrame(data))
+
+
+@pytest.fixture(scope="module")
+def saved_fits(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fits")
+    a = _toy_fit([1e-6, 2e-5, 3e-3, 4e-5, 5.0, 0.2])
+    b = _toy_fit([0.0, 0.0, 0.0, 1e-3, 4.0, 0.1])
+    single = folder / "one.json"
+    a.to_json(str(single))
+    groups = folder / "groups.json"
+    groups.write_text(json.dumps({"a": a.to_dict(), "b": b.to_dict()}))
+    return single, groups, a, b
+
+
+def test_resolve_params_reads_a_saved_fit_and_a_group(saved_fits) -> None:
+    single, groups, a, b = saved_fits
+    np.testing.assert_array_equal(resolve_params(str(single)).theta, a.theta)
+    np.testing.assert_array_equal(resolve_params(f"{groups}#b").theta, b.theta)
+    np.testing.assert_array_equal(resolve_params(f"{groups}#a").theta, a.theta)
+
+
+def test_resolve_params_falls_back_to_the_published_tables() -> None:
+    got = resolve_params("llama-2-7b", family="sweetspot")
+    want = load_params("llama-2-7b", family="sweetspot")
+    assert got.models == want.models
+    np.testing.assert_array_equal(got.theta, want.theta)
+    assert resolve_params("llama-2-7b", gpu="A100").models == load_params("llama-2-7b").models
+
+
+def test_resolve_params_errors(saved_fits, tmp_path) -> None:
+    _, groups, _, _ = saved_fits
+    with pytest.raises(TableError, match=r"holds 2 fits \(a, b\); pick one with .*#a"):
+        resolve_params(str(groups))
+    with pytest.raises(TableError, match="has no fit named 'c'; it holds a, b"):
+        resolve_params(f"{groups}#c")
+    with pytest.raises(TableError, match=r"saved fit 'nowhere/fit\.json' not found"):
+        resolve_params("nowhere/fit.json")
+    with pytest.raises(TableError, match=r"saved fit 'absent\.json' not found"):
+        resolve_params("absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"spec": ')
+    with pytest.raises(TableError, match="cannot read saved fit"):
+        resolve_params(f"{broken}#a")
+    with pytest.raises(TableError):
+        resolve_params(str(broken))
+    with pytest.raises(TableError, match="no published fit for model='no-such-llm-xyz'"):
+        resolve_params("no-such-llm-xyz")
+
+
+def test_write_tables_defaults_to_the_shipped_folder(tmp_path, monkeypatch) -> None:
+    table = read_table()
+    folder = tmp_path / "given"
+    assert write_tables(table, folder) == [folder / "params.json", folder / "params.csv"]
+    assert read_table(folder / "params.json") == table
+    # without out_dir: where read_table() reads the shipped table (redirected here)
+    shipped = tmp_path / "data"
+    shipped.mkdir()
+    monkeypatch.setattr("sweetspot.tables._data_file", lambda name: shipped / name)
+    assert write_tables(table) == [shipped / "params.json", shipped / "params.csv"]
+    assert read_table() == table

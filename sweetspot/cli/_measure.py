@@ -1,4 +1,4 @@
-"""The ``sweetspot measure`` sub-command (registered by :mod:`sweetspot.cli`).
+"""Sub-command ``measure`` of the ``sweetspot`` command (the harness, :mod:`sweetspot.harness`).
 
 Example (no GPU needed; the numbers are simulated)::
 
@@ -14,14 +14,14 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from ..cli import _float_list, _int_list
-from .engines import ENGINES
+from ..harness.engines import ENGINES
+from ._args import EXECUTOR_CHOICES, float_list, int_list
 
 __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``measure`` sub-command to the ``sweetspot`` parser."""
+    """Add ``measure`` to the ``sweetspot`` command."""
     p = subparsers.add_parser(
         "measure",
         help="measure an (n_in, n_out) energy grid on GPUs (or simulate one with --engine fake)",
@@ -42,28 +42,28 @@ def register(subparsers: Any) -> None:
         default="tensorrt_llm",
         help="inference engine (default tensorrt_llm); 'fake' simulates a GPU, no GPU needed",
     )
-    p.add_argument("--n-in", type=_int_list, required=True, help="input lengths, e.g. 64,256")
-    p.add_argument("--n-out", type=_int_list, required=True, help="output lengths, e.g. 64,256")
+    p.add_argument("--n-in", type=int_list, required=True, help="input lengths, e.g. 64,256")
+    p.add_argument("--n-out", type=int_list, required=True, help="output lengths, e.g. 64,256")
     p.add_argument(
         "--requests",
-        type=_int_list,
+        type=int_list,
         default=[10],
         help="requests per batch, submitted together (default 10)",
     )
-    p.add_argument("--max-batch-size", type=_int_list, default=None, help="engine max batch sizes")
+    p.add_argument("--max-batch-size", type=int_list, default=None, help="engine max batch sizes")
     p.add_argument(
         "--gpu-clock-mhz",
-        type=_int_list,
+        type=int_list,
         default=None,
         help="locked graphics clocks [MHz] (needs root; valid values are read from the GPU)",
     )
     p.add_argument(
         "--power-limit-w",
-        type=_float_list,
+        type=float_list,
         default=None,
         help="power limits [W] (needs root; the valid range is read from the GPU)",
     )
-    p.add_argument("--tp", type=_int_list, default=[1], help="tensor-parallel sizes (default 1)")
+    p.add_argument("--tp", type=int_list, default=[1], help="tensor-parallel sizes (default 1)")
     p.add_argument(
         "--repeats", type=int, default=1, help="repeats of every grid cell (3-10 recommended)"
     )
@@ -94,13 +94,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--executor",
-        choices=["local", "ray"],
+        choices=list(EXECUTOR_CHOICES),
         default="local",
         help="run points in this process, or as Ray tasks with --tp GPUs each",
     )
-    p.add_argument(
-        "--gpus", type=_int_list, default=None, help="GPU indices for the local executor"
-    )
+    p.add_argument("--gpus", type=int_list, default=None, help="GPU indices for the local executor")
     p.add_argument("--model-path", default=None, help="local checkpoint or engine directory")
     p.add_argument(
         "--max-num-tokens", type=int, default=None, help="engine token budget per iteration"
@@ -183,7 +181,8 @@ class _RichObserver:
 
 
 def _cmd_measure(args: argparse.Namespace) -> int:
-    from .sweep import SweepSpec, run_sweep
+    from ..harness.ray_executor import RayExecutor
+    from ..harness.sweep import Executor, LocalExecutor, SweepSpec, run_sweep
 
     spec = SweepSpec(
         model=args.model,
@@ -208,16 +207,13 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         sample_interval_s=args.sample_interval_s,
         fake_time_scale=args.fake_time_scale,
     )
+    executor: Executor = (
+        RayExecutor(address=args.ray_address, num_gpus=args.ray_num_gpus)
+        if args.executor == "ray"
+        else LocalExecutor()
+    )
     with _RichObserver(args.quiet) as observer:
-        report = run_sweep(
-            spec,
-            args.out,
-            resume=args.resume,
-            executor=args.executor,
-            observer=observer,
-            ray_address=args.ray_address,
-            ray_num_gpus=args.ray_num_gpus,
-        )
+        report = run_sweep(spec, args.out, resume=args.resume, executor=executor, observer=observer)
     out = sys.stdout
     print(
         f"measured {report.measured} point(s), {report.skipped} already stored; "
@@ -238,8 +234,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 def _print_repeats(path: str) -> None:
     import warnings
 
+    from ..harness.sweep import summarize_repeats
     from ..io import read_measurements
-    from .sweep import summarize_repeats
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

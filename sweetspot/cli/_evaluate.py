@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from ._args import FORMAT_CHOICES, LOSS_CHOICES, N_IN_DEFAULT, int_list
+
 __all__ = ["register"]
 
 
@@ -29,8 +31,8 @@ def _progress_factory(total: int, description: str) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .evaluate import evaluate, summarise
-    from .io import read_measurements
+    from ..evaluate import evaluate, summarise
+    from ..io import read_measurements
 
     data = read_measurements(args.data, format=args.format)
     n_groups = data.groupby([c for c in ("model", "n_gpus") if c in data.columns]).ngroups
@@ -76,13 +78,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_build(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .tables import _data_file, build_tables, write_tables
+    from ..tables import build_tables, write_tables
 
     table = build_tables(args.data, k=args.k, seed=args.seed)
-    out = Path(args.out) if args.out else _data_file("params.json").parent
-    for p in write_tables(table, out):
+    for p in write_tables(table, args.out):
         print(f"wrote {p}")
     print(f"{len(table['fits'])} fits, {len(table['pooled'])} pooled fits")
     return 0
@@ -91,7 +90,7 @@ def _cmd_tables_build(args: argparse.Namespace) -> int:
 def _cmd_tables_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .tables import list_params
+    from ..tables import list_params
 
     frame = list_params(args.table)
     if args.json:
@@ -107,8 +106,8 @@ def _cmd_tables_list(args: argparse.Namespace) -> int:
 
 
 def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
-    from .result import FitResult
-    from .tables import read_table
+    from ..result import FitResult
+    from ..tables import read_table
 
     table = read_table(args.table)
     fits: dict[str, Any] = {}
@@ -125,8 +124,8 @@ def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .exceptions import NoOptimumError, TableError
-    from .optimum import sweet_spot
+    from ..exceptions import NoOptimumError, TableError
+    from ..optimum import sweet_spot
 
     fits = _report_fits(args)
     if not fits:
@@ -161,7 +160,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g}{tag}{extrap}")
         print()
     if args.plots:
-        from .plot import save_report_figures
+        from ..plot import save_report_figures
 
         written = save_report_figures({k: r for k, (_, r) in fits.items()}, args.plots)
         for p in written:
@@ -169,23 +168,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(subparsers: Any) -> None:
     """Add ``evaluate``, ``tables`` and ``report`` to the ``sweetspot`` command."""
-    from .cli import _FORMATS, _int_list
-
-    p = sub.add_parser(
+    p = subparsers.add_parser(
         "evaluate",
         help="MAPE of every model family per group: in-sample, k-fold CV, grouped, pooled LOMO",
     )
     p.add_argument("data", help="measurements (CSV, Parquet, store, or a Wilkins CSV)")
-    p.add_argument("--format", default="auto", choices=list(_FORMATS))
+    p.add_argument("--format", default="auto", choices=list(FORMAT_CHOICES))
     p.add_argument("--k", type=int, default=5, help="folds of the random CV (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the CV shuffle (default 0)")
-    p.add_argument("--loss", default="relative", choices=["relative", "absolute", "mape"])
+    p.add_argument("--loss", default="relative", choices=list(LOSS_CHOICES))
     p.add_argument("--json", action="store_true", help="print a list of JSON records")
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("tables", help="build or list the published fitted-parameter tables")
+    p = subparsers.add_parser("tables", help="build or list the published fitted-parameter tables")
     tsub = p.add_subparsers(dest="tables_command", metavar="ACTION", required=True)
     b = tsub.add_parser("build", help="rebuild the tables from the shared measurement data")
     b.add_argument("--data", required=True, help="the shared data folder, e.g. ../shared/data")
@@ -198,13 +195,13 @@ def register(sub: Any) -> None:
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_cmd_tables_list)
 
-    p = sub.add_parser(
+    p = subparsers.add_parser(
         "report",
         help="sweet spots and efficiency of the published fits (works offline, no data needed)",
     )
     p.add_argument("--model", default=None, help="only fits whose model name contains this")
     p.add_argument("--family", default=None, help="model family (default: the recommended one)")
-    p.add_argument("--n-in", type=_int_list, default=[64, 128, 256, 512, 1024, 2048, 4096])
+    p.add_argument("--n-in", type=int_list, default=list(N_IN_DEFAULT))
     p.add_argument(
         "--n-out-max",
         type=float,
