@@ -1,17 +1,17 @@
 """The measurement harness: energy meters, engines, knobs, sweeps and a resumable store.
 
-``sweetspot measure`` (see :mod:`sweetspot.harness.cli`) turns a model into an (n_in, n_out)
-energy grid; this package is its library side:
+``sweetspot measure`` (a command of :mod:`sweetspot.cli`) turns a model into an
+(n_in, n_out) energy grid; this package is its library side:
 
 - :mod:`~sweetspot.harness.meter` -- :class:`EnergyMeter` protocol, :class:`NvmlMeter` (NVML
   total-energy counter, instant-power timeline), :func:`measure_idle`;
 - :mod:`~sweetspot.harness.engines` -- the engine protocol, the TensorRT-LLM driver and the
   deterministic fake engine with its simulated GPUs;
 - :mod:`~sweetspot.harness.knobs` -- locked clocks and power limits, always reset;
-- :mod:`~sweetspot.harness.sweep` -- :class:`SweepSpec`, :func:`run_sweep`;
+- :mod:`~sweetspot.harness.sweep` -- :class:`SweepSpec`, :func:`run_sweep`, the local executor;
 - :mod:`~sweetspot.harness.store` -- the crash-safe store read by
   :func:`sweetspot.read_measurements`;
-- :mod:`~sweetspot.harness.ray_executor` -- the points as Ray tasks.
+- :mod:`~sweetspot.harness.ray_executor` -- :class:`RayExecutor`: the points as Ray tasks.
 
 Optional dependencies (``pynvml``, ``tensorrt_llm``, ``ray``) are imported lazily; the fake
 engine needs none of them. See ``docs/measuring.md``.
@@ -34,6 +34,8 @@ from .meter import (
 )
 from .store import MeasurementStore
 from .sweep import (
+    Executor,
+    LocalExecutor,
     Rig,
     SweepObserver,
     SweepPoint,
@@ -54,8 +56,10 @@ __all__ = [
     "EnergyMeter",
     "Engine",
     "EngineConfig",
+    "Executor",
     "IdleBaseline",
     "Knobs",
+    "LocalExecutor",
     "MeasurementStore",
     "NvmlControl",
     "NvmlMeter",

@@ -27,8 +27,9 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 from ..exceptions import DependencyError, DeviceError, SweetspotError
 from .store import MeasurementStore
@@ -37,14 +38,14 @@ from .sweep import (
     SweepObserver,
     SweepPoint,
     SweepSpec,
-    _record_rig,
     build_rig,
     measure_point,
     prepare_rig,
+    record_rig,
     rig_record,
 )
 
-__all__ = ["run_points_on_ray"]
+__all__ = ["RayExecutor", "run_points_on_ray"]
 
 RAY_INSTALL_HINT = 'pip install "sweetspot[ray]"'
 
@@ -172,7 +173,7 @@ def run_points_on_ray(
                     f"the Ray task measuring {point.key} failed: {cause or exc}"
                 ) from exc
             if result["rig"] is not None:
-                _record_rig(store, result["rig"])
+                record_rig(store, result["rig"])
                 if observer is not None:
                     idle = result["rig"]["idle_baseline"]["power_w"]
                     observer.message(
@@ -188,3 +189,44 @@ def run_points_on_ray(
                 ray.cancel(ref)
         if started:
             ray.shutdown()
+
+
+@dataclass(frozen=True, slots=True)
+class RayExecutor:
+    """Measure the points as Ray tasks, ``tp`` GPUs each, into the driver's store.
+
+    Pass it to :func:`sweetspot.harness.sweep.run_sweep` as ``executor=RayExecutor(...)``.
+
+    Parameters
+    ----------
+    address : str, optional
+        Existing cluster (``"auto"`` or ``"ray://host:10001"``); omitted: a local instance is
+        started and shut down afterwards.
+    num_gpus : int, optional
+        GPUs declared to a local instance (default: detected; ``max(tp)`` for the fake
+        engine, whose GPUs are simulated).
+    """
+
+    address: str | None = None
+    num_gpus: int | None = None
+    name: ClassVar[str] = "ray"
+
+    def preflight(self, spec: SweepSpec) -> None:
+        """Import Ray (and NVML for TensorRT-LLM) now, before a store is created."""
+        _import_ray()
+        if spec.engine == "tensorrt_llm":
+            from ._nvml import import_pynvml
+
+            import_pynvml()  # the workers import TensorRT-LLM where the GPUs are
+
+    def run(
+        self,
+        spec: SweepSpec,
+        store: MeasurementStore,
+        pending: Sequence[SweepPoint],
+        observer: SweepObserver | None,
+    ) -> None:
+        """Measure ``pending`` on Ray (see :func:`run_points_on_ray`)."""
+        run_points_on_ray(
+            spec, store, pending, address=self.address, num_gpus=self.num_gpus, observer=observer
+        )

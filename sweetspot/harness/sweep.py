@@ -41,7 +41,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,8 @@ from .meter import EnergyMeter, IdleBaseline, Window, measure_idle
 from .store import MeasurementStore
 
 __all__ = [
+    "Executor",
+    "LocalExecutor",
     "Rig",
     "SweepObserver",
     "SweepPoint",
@@ -65,7 +67,6 @@ __all__ = [
     "summarize_repeats",
 ]
 
-Executor = Literal["local", "ray"]
 
 # Fields of SweepSpec that define the experiment: a store may only be resumed by a sweep with
 # the same values (the others -- executor, devices, speed of the simulation -- may change).
@@ -707,7 +708,8 @@ def _provenance(spec: SweepSpec) -> dict[str, Any]:
     }
 
 
-def _record_rig(store: MeasurementStore, rig_info: Mapping[str, Any]) -> None:
+def record_rig(store: MeasurementStore, rig_info: Mapping[str, Any]) -> None:
+    """Append the provenance of a loaded rig to the store's manifest."""
     rigs = list(store.manifest.get("rigs", []))
     rigs.append(dict(rig_info))
     store.update_manifest(rigs=rigs)
@@ -732,11 +734,8 @@ def run_sweep(
     out: str | os.PathLike[str],
     *,
     resume: bool = False,
-    executor: Executor = "local",
+    executor: Executor | None = None,
     observer: SweepObserver | None = None,
-    rig_factory: RigFactory | None = None,
-    ray_address: str | None = None,
-    ray_num_gpus: int | None = None,
 ) -> SweepReport:
     """Measure every point of ``spec`` not yet in the store at ``out``.
 
@@ -749,19 +748,12 @@ def run_sweep(
     resume : bool, default False
         Continue an existing store written by the same sweep (completed points are skipped;
         none is measured twice).
-    executor : {"local", "ray"}, default "local"
-        Run the points in this process, or as Ray tasks with ``tp`` GPUs each.
+    executor : Executor, optional
+        Where the points run: :class:`LocalExecutor` (the default: this process, one engine
+        at a time) or :class:`sweetspot.harness.ray_executor.RayExecutor` (Ray tasks with
+        ``tp`` GPUs each). Its optional dependencies are checked before a store is created.
     observer : SweepObserver, optional
         Progress events.
-    rig_factory : callable, optional
-        ``(spec, engine_config, gpu_indices) -> Rig`` replacing :func:`build_rig` (local
-        executor; for tests and custom engines).
-    ray_address : str, optional
-        Address of an existing Ray cluster (``"auto"``); a local instance is started when
-        omitted.
-    ray_num_gpus : int, optional
-        GPUs to declare to a local Ray instance (fake GPUs for the fake engine; default:
-        detected, or ``max(tp)`` for the fake engine).
 
     Returns
     -------
@@ -774,9 +766,13 @@ def run_sweep(
     DeviceError, DependencyError, SpecError
         From the engine, meter and knobs; every completed point is already stored.
     """
-    if executor not in ("local", "ray"):
-        raise SpecError(f"executor must be 'local' or 'ray'; got {executor!r}.")
-    _preflight(spec, executor, rig_factory)
+    executor = LocalExecutor() if executor is None else executor
+    if not isinstance(executor, Executor):
+        raise SpecError(
+            "executor must be a LocalExecutor() or a RayExecutor(...) "
+            f"(sweetspot.harness.ray_executor); got {executor!r}."
+        )
+    executor.preflight(spec)
     manifest = {
         "sweep": {"identity": spec.identity(), "spec": spec.to_dict()},
         "provenance": _provenance(spec),
@@ -788,7 +784,7 @@ def run_sweep(
     try:
         run_entry = {
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "executor": executor,
+            "executor": executor.name,
             "resume": resume,
             "pid": os.getpid(),
             "notes": list(store.notes),
@@ -802,19 +798,7 @@ def run_sweep(
         if observer is not None:
             observer.started(len(pending), len(done))
         with terminate_on_signals():
-            if executor == "ray":
-                from .ray_executor import run_points_on_ray
-
-                run_points_on_ray(
-                    spec,
-                    store,
-                    pending,
-                    address=ray_address,
-                    num_gpus=ray_num_gpus,
-                    observer=observer,
-                )
-            else:
-                _run_local(spec, store, pending, rig_factory or _local_factory(spec), observer)
+            executor.run(spec, store, pending, observer)
         return SweepReport(
             path=Path(out),
             measured=len(store) - len(done),
@@ -825,21 +809,6 @@ def run_sweep(
         )
     finally:
         store.close()
-
-
-def _preflight(spec: SweepSpec, executor: str, rig_factory: RigFactory | None) -> None:
-    """Fail on a missing optional dependency before a store is created."""
-    if executor == "ray":
-        from .ray_executor import _import_ray
-
-        _import_ray()
-    if spec.engine == "tensorrt_llm" and rig_factory is None:
-        from ._nvml import import_pynvml
-        from .engines.tensorrt_llm import _import
-
-        import_pynvml()
-        if executor == "local":  # Ray workers import it where the GPUs are
-            _import("tensorrt_llm")
 
 
 def _run_local(
@@ -863,7 +832,7 @@ def _run_local(
                 current = point.engine_key
                 prepare_rig(rig, spec)
                 assert rig.idle is not None
-                _record_rig(store, rig_record(rig, config))
+                record_rig(store, rig_record(rig, config))
                 if observer is not None:
                     observer.message(
                         f"loaded {spec.model} on GPU(s) {list(gpus)} (tp={point.tp}, "
@@ -877,6 +846,59 @@ def _run_local(
     finally:
         if rig is not None:
             rig.close()
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where the points of a sweep are measured (:class:`LocalExecutor`, ``RayExecutor``)."""
+
+    name: ClassVar[str]
+
+    def preflight(self, spec: SweepSpec) -> None:
+        """Fail on a missing optional dependency before a store is created."""
+
+    def run(
+        self,
+        spec: SweepSpec,
+        store: MeasurementStore,
+        pending: Sequence[SweepPoint],
+        observer: SweepObserver | None,
+    ) -> None:
+        """Measure ``pending`` and append each row to ``store`` as it completes."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalExecutor:
+    """Measure the points in this process, one engine configuration at a time.
+
+    Parameters
+    ----------
+    rig_factory : callable, optional
+        ``(spec, engine_config, gpu_indices) -> Rig`` replacing :func:`build_rig` (for tests
+        and custom engines).
+    """
+
+    rig_factory: RigFactory | None = None
+    name: ClassVar[str] = "local"
+
+    def preflight(self, spec: SweepSpec) -> None:
+        """Import NVML and TensorRT-LLM now when the sweep will need them here."""
+        if spec.engine == "tensorrt_llm" and self.rig_factory is None:
+            from ._nvml import import_pynvml
+            from .engines.tensorrt_llm import import_trtllm
+
+            import_pynvml()
+            import_trtllm("tensorrt_llm")
+
+    def run(
+        self,
+        spec: SweepSpec,
+        store: MeasurementStore,
+        pending: Sequence[SweepPoint],
+        observer: SweepObserver | None,
+    ) -> None:
+        """Measure ``pending`` in order, loading each engine configuration once."""
+        _run_local(spec, store, pending, self.rig_factory or _local_factory(spec), observer)
 
 
 # --------------------------------------------------------------------------- summaries

@@ -9,6 +9,7 @@ import pytest
 from conftest import FAST
 
 from sweetspot.exceptions import DependencyError
+from sweetspot.harness.ray_executor import RayExecutor
 from sweetspot.harness.sweep import SweepSpec, run_sweep
 
 GRID = {"model": "llama-3.1-8b", "engine": "fake", "n_in": (64, 256, 1024), "n_out": (64, 256)}
@@ -22,7 +23,7 @@ def test_ray_executor_gives_the_same_six_points(tmp_path) -> None:
     pytest.importorskip("ray")
     spec = SweepSpec(**GRID, **FAST)
     run_sweep(spec, tmp_path / "local")
-    report = run_sweep(spec, tmp_path / "ray", executor="ray", ray_num_gpus=2)
+    report = run_sweep(spec, tmp_path / "ray", executor=RayExecutor(num_gpus=2))
     assert (report.measured, report.total) == (6, 6)
     local, remote = rows(tmp_path / "local"), rows(tmp_path / "ray")
     assert local.keys() == remote.keys()
@@ -32,12 +33,12 @@ def test_ray_executor_gives_the_same_six_points(tmp_path) -> None:
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["runs"][0]["executor"] == "ray"
     assert manifest["rigs"]  # each worker's engine load and idle baseline are recorded
-    again = run_sweep(spec, tmp_path / "ray", executor="ray", resume=True, ray_num_gpus=2)
+    again = run_sweep(spec, tmp_path / "ray", executor=RayExecutor(num_gpus=2), resume=True)
     assert (again.measured, again.skipped) == (0, 6)
 
 
 def test_missing_ray_is_a_dependency_error(tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(DependencyError, match=r"sweetspot\[ray\]"):
-        run_sweep(SweepSpec(**GRID, **FAST), tmp_path / "s", executor="ray")
+        run_sweep(SweepSpec(**GRID, **FAST), tmp_path / "s", executor=RayExecutor())
     assert not (tmp_path / "s").exists()

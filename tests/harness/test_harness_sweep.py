@@ -13,6 +13,7 @@ from sweetspot import fit, read_measurements
 from sweetspot.exceptions import DeviceError, SimulatedDataWarning, SpecError, StoreError
 from sweetspot.harness.engines.fake import SimulatedNode
 from sweetspot.harness.sweep import (
+    LocalExecutor,
     SweepSpec,
     build_rig,
     derive_seed,
@@ -169,7 +170,7 @@ def test_failure_during_a_point_leaves_the_device_reset(tmp_path, action, expect
     s = spec(gpu_clock_mhz=(1200,), power_limit_w=(350.0,))
     factory = _faulty_factory(node, fail_in_point=3, action=action)
     with pytest.raises(expected):
-        run_sweep(s, tmp_path / "s", rig_factory=factory)
+        run_sweep(s, tmp_path / "s", executor=LocalExecutor(rig_factory=factory))
     assert node.gpus[0].is_reset
     assert ("set_gpu_clock", 1200) in node.gpus[0].calls
     assert node.gpus[0].calls[-2:] == [("reset_gpu_clock",), ("set_power_limit", 700.0)]
@@ -186,7 +187,11 @@ def test_no_permission_is_reported_before_any_point(tmp_path) -> None:
         return build_rig(s, config, gpus, fake_node=node)
 
     with pytest.raises(DeviceError, match="CAP_SYS_ADMIN"):
-        run_sweep(spec(power_limit_w=(300.0,)), tmp_path / "s", rig_factory=factory)
+        run_sweep(
+            spec(power_limit_w=(300.0,)),
+            tmp_path / "s",
+            executor=LocalExecutor(rig_factory=factory),
+        )
     assert node.gpus[0].is_reset
 
 

@@ -56,7 +56,14 @@ TRTLLM_INSTALL_HINT = (
 _FIRST_TOKEN_ID = 100  # skip the low ids, where tokenizers keep their special tokens
 
 
-def _import(name: str) -> ModuleType:
+def import_trtllm(name: str = "tensorrt_llm") -> ModuleType:
+    """Import ``tensorrt_llm`` (or one of its modules), or say how to install it.
+
+    Raises
+    ------
+    DependencyError
+        The module cannot be imported (TensorRT-LLM not installed, or no CUDA).
+    """
     try:
         return importlib.import_module(name)
     except ImportError as exc:
@@ -104,8 +111,8 @@ class TensorRTLLMEngine:
         """Import ``tensorrt_llm`` and build the ``LLM`` (idempotent)."""
         if self._llm is not None:
             return
-        trtllm = _import("tensorrt_llm")
-        llmapi = _import("tensorrt_llm.llmapi")
+        trtllm = import_trtllm("tensorrt_llm")
+        llmapi = import_trtllm("tensorrt_llm.llmapi")
         self._module = trtllm
         llm_cls = getattr(trtllm, "LLM", None) or llmapi.LLM
         self._sampling_params = getattr(trtllm, "SamplingParams", None) or llmapi.SamplingParams
