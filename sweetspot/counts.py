@@ -122,6 +122,7 @@ from .architecture import Architecture
 from .exceptions import SpecError
 
 __all__ = [
+    "LOGITS",
     "Counts",
     "Logits",
     "count_terms",
@@ -131,7 +132,8 @@ __all__ = [
 ]
 
 Logits = Literal["last", "all"]
-_LOGITS: tuple[str, ...] = ("last", "all")
+#: The ``logits`` choices: the LM head for the generated position only, or for every position.
+LOGITS: tuple[str, ...] = ("last", "all")
 
 _F64 = NDArray[np.float64]
 
@@ -337,7 +339,7 @@ def count_terms(
         )
     if not isinstance(kv_cache, bool | np.bool_):
         raise SpecError(f"kv_cache must be True or False; got {kv_cache!r}.")
-    check_choice(logits, "logits", _LOGITS)
+    check_choice(logits, "logits", LOGITS)
     i = as_lengths(n_in, "n_in", integer=not continuous)
     o = as_lengths(n_out, "n_out", integer=not continuous)
     b = _as_batch_size(batch_size, integer=not continuous)

@@ -40,19 +40,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_choice
 from .architecture import Architecture
+from .counts import LOGITS, Counts, count_terms, quadratic_coefficients
 from .exceptions import SpecError
 
-if TYPE_CHECKING:
-    from .counts import Counts
-
 __all__ = [
+    "FLAGGED_TERMS",
     "FREE_MODELS",
     "MODEL_NAMES",
     "PHYSICAL_MODELS",
@@ -101,8 +100,6 @@ class Inputs:
     def counts(self) -> Counts:
         """FLOPs and bytes per request (:func:`sweetspot.counts.count_terms`)."""
         if self._counts is None:
-            from .counts import count_terms
-
             assert self.architecture is not None
             bs = np.broadcast_to(np.asarray(self.batch_size, dtype=float), self.n_in.shape)
             self._counts = count_terms(
@@ -150,6 +147,8 @@ class Term:
         The value of ``option`` that includes the term.
     flag : str or None
         Command-line flag that sets ``option`` to ``when`` (``sweetspot fit``).
+    help : str
+        What the flag does, for the command's help.
     tag : str or None
         Tag shown in :attr:`ModelSpec.label` when the flag is set (``per-pass``).
     """
@@ -164,6 +163,7 @@ class Term:
     option: str | None = None
     when: bool = True
     flag: str | None = None
+    help: str = ""
     tag: str | None = None
 
 
@@ -258,6 +258,7 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 option="split_phases",
                 when=False,
                 flag="--no-split",
+                help="one J/FLOP for prefill and decode",
                 tag="no-split",
             ),
             Term(
@@ -268,6 +269,7 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 column=lambda x: x.counts.attention_scores,
                 option="eager_attention",
                 flag="--eager-attention",
+                help="unfused attention, add J per materialised score element",
                 tag="eager-attn",
             ),
             Term(
@@ -286,6 +288,7 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 column=lambda x: x.counts.n_passes * x.n_layers,
                 option="per_pass",
                 flag="--per-pass",
+                help="add a fixed J per layer per pass",
                 tag="per-pass",
             ),
             Term(
@@ -361,7 +364,7 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         check_choice(self.name, "model", MODEL_NAMES)
-        check_choice(self.logits, "logits", ("last", "all"))
+        check_choice(self.logits, "logits", LOGITS)
         for opt in _BOOL_OPTIONS:
             if not isinstance(getattr(self, opt), bool):
                 raise SpecError(f"{opt} must be True or False; got {getattr(self, opt)!r}.")
@@ -529,8 +532,6 @@ class ModelSpec:
             return M
         if not self.kv_cache or architecture is None:
             return None
-        from .counts import quadratic_coefficients
-
         cols = []
         for j in range(len(self.terms)):
 
@@ -549,6 +550,12 @@ _BOOL_OPTIONS: tuple[str, ...] = tuple(
     f.name for f in fields(ModelSpec) if isinstance(f.default, bool)
 )
 _TAGGED: tuple[Term, ...] = tuple(t for t in TERMS.values() if t.tag)
+
+#: The terms a command-line flag switches, in the order of the ModelSpec fields they set
+#: (``sweetspot fit`` adds one flag per entry).
+FLAGGED_TERMS: tuple[Term, ...] = tuple(
+    t for opt in _BOOL_OPTIONS for t in TERMS.values() if t.flag and t.option == opt
+)
 
 
 def as_spec(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..counts import LOGITS
 from ..fitting import LOSSES
 from ..io import FORMATS
 from ..models import MODEL_NAMES
@@ -36,9 +37,9 @@ FORMAT_CHOICES: tuple[str, ...] = tuple(f for f in FORMATS if f != "frame")
 N_IN_DEFAULT: tuple[int, ...] = N_IN_GRID
 #: ``--policy`` of ``workload``.
 POLICY_CHOICES: tuple[str, ...] = POLICIES
-#: ``--logits`` of ``fit`` (ModelSpec.logits; the library has no constant for it).
-LOGITS_CHOICES: tuple[str, ...] = ("last", "all")
-#: ``--executor`` of ``measure`` (run_sweep's executor; the library has no constant for it).
+#: ``--logits`` of ``fit`` (ModelSpec.logits).
+LOGITS_CHOICES: tuple[str, ...] = LOGITS
+#: ``--executor`` of ``measure``: LocalExecutor or RayExecutor (sweetspot.harness).
 EXECUTOR_CHOICES: tuple[str, ...] = ("local", "ray")
 
 

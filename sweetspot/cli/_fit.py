@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from ..models import FLAGGED_TERMS
 from ._args import (
     FORMAT_CHOICES,
     LOGITS_CHOICES,
@@ -23,28 +24,23 @@ __all__ = ["register"]
 def _spec(args: argparse.Namespace) -> Any:
     """The model of ``--model``, with the physical-model flags applied (or refused)."""
     from ..exceptions import SpecError
-    from ..models import ModelSpec
+    from ..models import PHYSICAL_MODELS, ModelSpec
 
-    if args.model in ("flops", "memory_flops"):
+    options = {str(t.option): getattr(args, str(t.option)) for t in FLAGGED_TERMS}
+    if args.model in PHYSICAL_MODELS:
         return ModelSpec(
-            name=args.model,
-            kv_cache=not args.no_kv_cache,
-            logits=args.logits,
-            split_phases=not args.no_split,
-            per_pass=args.per_pass,
-            eager_attention=args.eager_attention,
+            name=args.model, kv_cache=not args.no_kv_cache, logits=args.logits, **options
         )
+    defaults = ModelSpec(name="flops")
     if (
         args.no_kv_cache
-        or args.logits != "last"
-        or args.no_split
-        or args.per_pass
-        or args.eager_attention
+        or args.logits != defaults.logits
+        or any(v != getattr(defaults, str(o)) for o, v in options.items())
     ):
+        flags = ["--no-kv-cache", "--logits", *(str(t.flag) for t in FLAGGED_TERMS)]
         raise SpecError(
-            f"--no-kv-cache, --logits, --no-split, --per-pass and --eager-attention apply to "
-            f"--model flops or "
-            f"memory_flops, not {args.model!r}."
+            f"{', '.join(flags[:-1])} and {flags[-1]} apply to --model "
+            f"{' or '.join(PHYSICAL_MODELS)}, not {args.model!r}."
         )
     return args.model
 
@@ -234,17 +230,15 @@ def register(subparsers: Any) -> None:
         choices=list(LOGITS_CHOICES),
         help="physical models: LM head positions",
     )
-    p.add_argument(
-        "--no-split", action="store_true", help="physical models: one J/FLOP for prefill and decode"
-    )
-    p.add_argument(
-        "--per-pass", action="store_true", help="physical models: add a fixed J per layer per pass"
-    )
-    p.add_argument(
-        "--eager-attention",
-        action="store_true",
-        help="physical models: unfused attention, add J per materialised score element",
-    )
+    for term in FLAGGED_TERMS:  # one flag per switchable term of sweetspot.models.TERMS
+        p.add_argument(
+            term.flag,
+            dest=term.option,
+            action="store_const",
+            const=term.when,
+            default=not term.when,
+            help=f"physical models: {term.help}",
+        )
     p.add_argument(
         "--cv", type=int, default=0, metavar="K", help="also report K-fold cross-validated MAPE"
     )

@@ -83,3 +83,18 @@ def test_version_and_help_run_as_a_program() -> None:
             assert proc.stdout.strip() == f"sweetspot {__version__}"
         else:
             assert proc.stdout.startswith("usage: sweetspot")
+
+
+def test_physical_option_flags_come_from_the_term_table() -> None:
+    from sweetspot.counts import LOGITS
+    from sweetspot.models import FLAGGED_TERMS, ModelSpec
+
+    fit = _commands(build_parser())["fit"]
+    flags = {s for a in fit._actions for s in a.option_strings}
+    for term in FLAGGED_TERMS:
+        assert term.flag in flags
+        args = fit.parse_args(["x.csv", "--model", "flops", term.flag])
+        assert getattr(args, str(term.option)) == term.when
+        default = fit.parse_args(["x.csv"])
+        assert getattr(default, str(term.option)) == getattr(ModelSpec(), str(term.option))
+    assert list(_option("fit", "logits").choices or []) == list(LOGITS)
