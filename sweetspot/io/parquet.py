@@ -6,7 +6,7 @@ against the measurement schema as :func:`sweetspot.io.read_measurements` validat
 file. A bad cell raises :class:`~sweetspot.exceptions.MeasurementError` naming the *file*
 and the *row within that file* (0-based, header excluded). Nothing is dropped silently.
 Memory holds about one batch, whatever the size of the dataset, so a fit can stream data
-larger than memory (:func:`sweetspot.stream.fit_parquet`).
+larger than memory (:func:`sweetspot.fit_parquet`).
 
 A directory is read recursively in sorted path order. Names starting with ``.`` or ``_`` are
 writers' bookkeeping (``_SUCCESS``, ``_metadata``, ``.crc``) and are skipped; any other file

@@ -1,6 +1,6 @@
 """Tests of sweetspot.io.parquet: Parquet datasets read batch by batch, validated.
 
-The streamed fits built on it (and more error paths) are tested in tests/test_stream.py.
+The streamed fits built on it (and more error paths) are tested in tests/fitting/test_stream.py.
 """
 
 from __future__ import annotations
