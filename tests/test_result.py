@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from archs import FALCON_7B, LLAMA2_7B, MISTRAL_7B
+from grids import THETA, grid_frame, with_energy
 
 import sweetspot as ss
 from sweetspot import FitResult, ModelSpec
@@ -18,21 +19,7 @@ from sweetspot.exceptions import (
     TableError,
 )
 
-LEVELS = [64, 128, 256, 512, 1024, 2048, 4096]
-THETA = np.array([2.0e-6, 3.0e-5, 4.0e-3, 5.0e-5, 30.0, 0.35])
-
 LLAMA, MISTRAL, FALCON = LLAMA2_7B, MISTRAL_7B, FALCON_7B
-
-
-def grid_frame(levels_in=LEVELS, levels_out=LEVELS) -> pd.DataFrame:
-    ni, no = np.meshgrid(levels_in, levels_out, indexing="ij")
-    return pd.DataFrame({"n_in": ni.ravel(), "n_out": no.ravel()})
-
-
-def with_energy(df: pd.DataFrame, energy: np.ndarray) -> pd.DataFrame:
-    out = df.copy()
-    out["energy_j"] = energy
-    return out
 
 
 FREE_TRUE = {

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from grids import assert_schema_frame, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,20 +40,6 @@ def grid(n: int = 4) -> pd.DataFrame:
             "note": [f"cell {i}" for i in range(n)],
         }
     )
-
-
-def write_csv(path, text: str, encoding: str = "utf-8") -> str:
-    path.write_bytes(text.encode(encoding))
-    return str(path)
-
-
-def assert_schema_frame(df: pd.DataFrame) -> None:
-    assert list(df.columns[:4]) == [*SCHEMA_REQUIRED, "n_requests"]
-    for name in ("n_in", "n_out", "n_requests"):
-        assert df[name].dtype == np.int64
-    assert df["energy_j"].dtype == np.float64
-    assert isinstance(df.attrs["source"], str)
-    assert all(isinstance(n, str) for n in df.attrs["notes"])
 
 
 # --------------------------------------------------------------------------- round trips

@@ -14,25 +14,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from grids import assert_schema_frame, write_csv
 
 import sweetspot as ss
 from sweetspot.exceptions import MeasurementError
-from sweetspot.io import SCHEMA_REQUIRED, read_measurements, read_wilkins
-
-
-def write_csv(path, text: str, encoding: str = "utf-8") -> str:
-    path.write_bytes(text.encode(encoding))
-    return str(path)
-
-
-def assert_schema_frame(df: pd.DataFrame) -> None:
-    assert list(df.columns[:4]) == [*SCHEMA_REQUIRED, "n_requests"]
-    for name in ("n_in", "n_out", "n_requests"):
-        assert df[name].dtype == np.int64
-    assert df["energy_j"].dtype == np.float64
-    assert isinstance(df.attrs["source"], str)
-    assert all(isinstance(n, str) for n in df.attrs["notes"])
-
+from sweetspot.io import read_measurements, read_wilkins
 
 WILKINS_HEADER = (
     "Timestamp,Phase,Runtime (s),GPU Energy (mJ),Number of Output Tokens,Number of Input Tokens,"
