@@ -17,15 +17,21 @@ name                      energy of one request                                 
 ``linear``                c0 + c1 n_in + c2 n_out                                 free
 ``wilkins``               a0 n_in + a1 n_out + a2 n_in n_out                      free
 ``sweetspot``             t1 n_in^2 + t2 n_in n_out + t3 n_in + t4 n_out^2        free
-                          + t5 + t6 n_out
+                          + t5 + t6 n_out  (the paper's Memory+FLOPs model [1]_)
+``sweetspot_flops``       ``sweetspot`` without t5 (the paper's FLOPs-based model)  free
+``per_token``             a n_out  (B1: constant energy per output token [1]_)    free
+``per_token_fixed``       a n_out + b  (B2: per token a + b / n_out [1]_)          free
+``per_token_context``     a n_out + b n_out / (n_in + n_out)  (B3 [1]_)             free
 ``flops``                 e_pf F_prefill + e_df F_decode + e_req                  >= 0
 ``memory_flops``          ``flops`` + e_b B (bytes moved)                          >= 0
 ========================  =====================================================  ===========
 
 ``F_prefill``, ``F_decode`` and ``B`` come from :func:`sweetspot.counts.count_terms` for the
 model's :class:`~sweetspot.architecture.Architecture`; with a KV cache they are exact
-quadratics in (n_in, n_out), so every model except a cache-off physical model reduces to
-the six-term form ``theta`` and the closed-form sweet spot applies.
+quadratics in (n_in, n_out), so every model except a cache-off physical model and
+``per_token_context`` reduces to the six-term form ``theta`` and the closed-form sweet spot
+applies (the others are searched numerically). The paper's fourth baseline B4 is Wilkins et
+al.'s ``wilkins`` [2]_.
 
 References
 ----------
@@ -67,10 +73,30 @@ __all__ = [
 
 _F64 = NDArray[np.float64]
 
-ModelName = Literal["linear", "wilkins", "sweetspot", "flops", "memory_flops"]
-MODEL_NAMES: tuple[str, ...] = ("linear", "wilkins", "sweetspot", "flops", "memory_flops")
-FREE_MODELS: tuple[str, ...] = ("linear", "wilkins", "sweetspot")
+ModelName = Literal[
+    "linear",
+    "wilkins",
+    "sweetspot",
+    "per_token",
+    "per_token_fixed",
+    "per_token_context",
+    "sweetspot_flops",
+    "flops",
+    "memory_flops",
+]
+#: Free polynomials (every coefficient fitted per LLM): the plain linear baseline, the
+#: paper's baselines B1-B4 (B4 is ``wilkins``), its FLOPs-based and Memory+FLOPs forms.
+FREE_MODELS: tuple[str, ...] = (
+    "linear",
+    "wilkins",
+    "sweetspot",
+    "per_token",
+    "per_token_fixed",
+    "per_token_context",
+    "sweetspot_flops",
+)
 PHYSICAL_MODELS: tuple[str, ...] = ("flops", "memory_flops")
+MODEL_NAMES: tuple[str, ...] = (*FREE_MODELS, *PHYSICAL_MODELS)
 
 
 class Inputs:
@@ -232,6 +258,14 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 models=FREE_MODELS,
                 column=lambda x: x.n_out,
             ),
+            Term(
+                name="n_out/(n_in+n_out)",
+                unit="J",
+                symbol="n_out/(n_in + n_out)",
+                description="share of the output in all tokens of the request (dimensionless)",
+                models=FREE_MODELS,
+                column=lambda x: x.n_out / (x.n_in + x.n_out),
+            ),
             # -- physical terms ---------------------------------------------------------
             Term(
                 name="j_per_flop_prefill",
@@ -313,6 +347,19 @@ _FREE_FAMILIES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
             ("t3", "n_in"),
             ("t4", "n_out^2"),
             ("t5", "1"),
+            ("t6", "n_out"),
+        ),
+        # the SweetSpot paper's baselines, per output token [1]_: B1 a, B2 a + b / n_out,
+        # B3 a + b / (n_in + n_out), times n_out for the energy of a request
+        "per_token": (("a", "n_out"),),
+        "per_token_fixed": (("a", "n_out"), ("b", "1")),
+        "per_token_context": (("a", "n_out"), ("b", "n_out/(n_in+n_out)")),
+        # the paper's FLOPs-based model: the six-term form without the constant t5
+        "sweetspot_flops": (
+            ("t1", "n_in^2"),
+            ("t2", "n_in n_out"),
+            ("t3", "n_in"),
+            ("t4", "n_out^2"),
             ("t6", "n_out"),
         ),
     }
@@ -525,10 +572,11 @@ class ModelSpec:
         engine without a KV cache (cubic attention terms).
         """
         if not self.is_physical:
+            if any(t.theta is None for t in self.terms):
+                return None  # a term that is not a monomial (per_token_context)
             M = np.zeros((6, len(self.terms)))
             for j, term in enumerate(self.terms):
-                assert term.theta is not None
-                M[term.theta, j] = 1.0
+                M[int(term.theta), j] = 1.0  # type: ignore[arg-type]
             return M
         if not self.kv_cache or architecture is None:
             return None

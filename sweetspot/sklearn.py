@@ -58,8 +58,10 @@ class EnergyRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : {"sweetspot", "linear", "wilkins", "flops", "memory_flops"} or ModelSpec
-        Model family, as in :func:`sweetspot.fit`.
+    model : str or ModelSpec
+        A family of :data:`sweetspot.models.MODEL_NAMES` (``"sweetspot"``, ``"linear"``,
+        ``"wilkins"``, ``"per_token"``, ..., ``"flops"``, ``"memory_flops"``) or a spec,
+        as in :func:`sweetspot.fit`.
     loss : {"relative", "absolute", "mape"}
         Fitting loss, as in :func:`sweetspot.fit` (``"relative"``: least squares on
         relative errors).

@@ -60,9 +60,25 @@ def test_the_table_is_consistent() -> None:
     assert len(tags) == len(set(tags))
     for term in TERMS.values():
         assert term.unit and term.description
-        assert (term.theta is not None) == (term.models == FREE_MODELS), term.name
+        free = set(term.models) <= set(FREE_MODELS)
+        assert free or term.theta is None, term.name
         assert (term.flag is None) == (term.tag is None), term.name
     assert sorted(t.theta for t in TERMS.values() if t.theta is not None) == list(range(6))
+
+
+def test_the_papers_baselines() -> None:
+    assert ModelSpec(name="per_token").formula == "E = a n_out"
+    assert ModelSpec(name="per_token_fixed").formula == "E = a n_out + b"
+    assert ModelSpec(name="per_token_context").formula == "E = a n_out + b n_out/(n_in + n_out)"
+    assert ModelSpec(name="per_token_context").param_units == ("J/token", "J")
+    assert ModelSpec(name="per_token_context").theta_map() is None
+    five = ModelSpec(name="sweetspot_flops")
+    assert five.param_names == ("t1", "t2", "t3", "t4", "t6")
+    M = five.theta_map()
+    assert M is not None and not M[4].any()  # no constant t5
+    ni, no = np.array([64.0, 100.0]), np.array([10.0, 4096.0])
+    X = ModelSpec(name="per_token_context").design(ni, no)
+    np.testing.assert_array_equal(X[:, 1], no / (ni + no))
 
 
 def test_spec_errors() -> None:

@@ -106,9 +106,12 @@ def fit(
         ``energy_j``, optional ``n_requests``, ``batch_size``, ``model``...). A directory
         of Parquet files, or a Parquet file of at least a million rows, is fitted streaming
         (as :func:`fit_parquet`: same coefficients, bounded memory).
-    model : {"sweetspot", "linear", "wilkins", "flops", "memory_flops"} or ModelSpec
-        Model family; a :class:`~sweetspot.models.ModelSpec` carries the physical options
-        (``logits``, ``split_phases``, ``per_pass``, ``eager_attention``).
+    model : str or ModelSpec
+        Model family (:data:`sweetspot.models.MODEL_NAMES`: ``"sweetspot"``, ``"linear"``,
+        ``"wilkins"``, the paper's baselines ``"per_token"``, ``"per_token_fixed"``,
+        ``"per_token_context"``, its ``"sweetspot_flops"``, ``"flops"``,
+        ``"memory_flops"``); a :class:`~sweetspot.models.ModelSpec` carries the physical
+        options (``logits``, ``split_phases``, ``per_pass``, ``eager_attention``).
     architecture : str, Architecture or mapping, optional
         Physical models: the measured LLM (a preset name, a Hugging Face id or an
         :class:`Architecture`); a mapping ``{model name: architecture}`` fits the rows of

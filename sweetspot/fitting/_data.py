@@ -188,12 +188,12 @@ def too_few_rows(spec: ModelSpec, n: int) -> FitError:
 def rank_message(spec: ModelSpec, n_in_levels: int, n_out_levels: int, rank: int) -> str:
     """Why a design is rank deficient, with what the model needs."""
     k = len(spec.param_names)
-    if spec.name == "sweetspot":
+    if spec.name in ("sweetspot", "sweetspot_flops"):
         hint = (
             " The six-term model needs at least 3 distinct n_in and 3 distinct n_out levels "
             "(quadratic in each) and both varying together."
         )
-    elif spec.name in ("linear", "wilkins"):
+    elif not spec.is_physical:
         hint = " It needs at least 2 distinct n_in and 2 distinct n_out levels."
     else:
         hint = (
