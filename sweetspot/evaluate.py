@@ -33,7 +33,16 @@ from .exceptions import ArchitectureError, FitError, SpecError, SweetspotWarning
 from .fitting import FitData, cross_validate, fit
 from .models import ModelSpec
 
-__all__ = ["DEFAULT_FAMILIES", "Family", "choose_model", "evaluate", "families_for", "summarise"]
+__all__ = [
+    "DEFAULT_FAMILIES",
+    "PAPER_FAMILIES",
+    "Family",
+    "choose_model",
+    "evaluate",
+    "families_for",
+    "paper_comparison",
+    "summarise",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +59,10 @@ DEFAULT_FAMILIES: tuple[Family, ...] = (
     Family(name="linear", spec=ModelSpec(name="linear")),
     Family(name="wilkins", spec=ModelSpec(name="wilkins")),
     Family(name="sweetspot", spec=ModelSpec(name="sweetspot")),
+    Family(name="per_token", spec=ModelSpec(name="per_token")),
+    Family(name="per_token_fixed", spec=ModelSpec(name="per_token_fixed")),
+    Family(name="per_token_context", spec=ModelSpec(name="per_token_context")),
+    Family(name="sweetspot_flops", spec=ModelSpec(name="sweetspot_flops")),
     Family(name="flops", spec=ModelSpec(name="flops")),
     Family(name="memory_flops", spec=ModelSpec(name="memory_flops")),
     Family(name="flops+overhead", spec=ModelSpec(name="flops", per_pass=True)),
@@ -333,3 +346,47 @@ def choose_model(
         kv = bool(data["kv_cache"].iloc[0]) if "kv_cache" in data.columns else True
         return ModelSpec(name="flops", kv_cache=kv), f"{grid}; the architecture is known"
     return "linear", f"{grid} and no known architecture"
+
+
+#: The SweetSpot paper's Table 3 columns: its baselines B1-B4 and its two models, with the
+#: family that implements each here (Pizzini Cavagna et al., arXiv:2602.05695, Table 3).
+PAPER_FAMILIES: Mapping[str, str] = {
+    "B1 J/token": "per_token",
+    "B2 a+b/n_out": "per_token_fixed",
+    "B3 a+b/(n_in+n_out)": "per_token_context",
+    "B4 Wilkins": "wilkins",
+    "FLOPs-based": "sweetspot_flops",
+    "Memory+FLOPs": "sweetspot",
+}
+
+
+def paper_comparison(table: pd.DataFrame, *, column: str = "mape") -> pd.DataFrame:
+    """A Table-3-style comparison: one row per LLM (and GPU count), one column per family.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The output of :func:`evaluate` (which fits every family of :data:`PAPER_FAMILIES`).
+    column : {"mape", "cv_mape"}
+        In-sample or k-fold cross-validated MAPE.
+
+    Returns
+    -------
+    DataFrame
+        MAPE [%] with the paper's column headings, then an ``Average`` row and a ``Std``
+        row (population standard deviation, as the paper reports it) over the LLMs.
+    """
+    if column not in ("mape", "cv_mape"):
+        raise SpecError(f"column must be 'mape' or 'cv_mape'; got {column!r}.")
+    keys = [c for c in ("model", "n_gpus") if c in table.columns]
+    sel = table[table["family"].isin(list(PAPER_FAMILIES.values()))]
+    wide = sel.pivot_table(index=keys, columns="family", values=column, aggfunc="first")
+    wide = wide.reindex(columns=list(PAPER_FAMILIES.values()))
+    wide.columns = list(PAPER_FAMILIES)
+    wide.index = [
+        " x".join(str(v) for v in (k if isinstance(k, tuple) else (k,))) for k in wide.index
+    ]
+    wide = wide.astype(float)
+    wide.loc["Average"] = wide.iloc[: len(wide)].mean()
+    wide.loc["Std"] = wide.iloc[:-1].std(ddof=0)
+    return wide

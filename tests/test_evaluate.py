@@ -151,3 +151,23 @@ def test_wilkins_targets(wilkins_csv, capsys) -> None:
     single = table[(table["family"] == best["family"]) & (table["n_gpus"] == 1)]
     assert len(single) == 4
     assert (single["lomo_mape"].astype(float) <= 15.0).all(), single[["model", "lomo_mape"]]
+
+
+def test_paper_comparison_is_table3_shaped() -> None:
+    from sweetspot.evaluate import PAPER_FAMILIES, paper_comparison
+
+    data = synthetic(noise=0.02)
+    table = evaluate(data)
+    comp = paper_comparison(table)
+    assert list(comp.columns) == list(PAPER_FAMILIES)
+    assert list(comp.index) == [f"{m} x1" for m in sorted(MODELS)] + ["Average", "Std"]
+    sel = table[table.family == "sweetspot"].set_index("model")["mape"]
+    for m in MODELS:
+        assert comp.loc[f"{m} x1", "Memory+FLOPs"] == pytest.approx(sel[m])
+    body = comp.iloc[:-2]
+    np.testing.assert_allclose(comp.loc["Average"], body.mean())
+    np.testing.assert_allclose(comp.loc["Std"], body.std(ddof=0))
+    cv = paper_comparison(table, column="cv_mape")
+    assert (cv.loc["Average"] >= 0).all()
+    with pytest.raises(ss.SpecError, match="column must be"):
+        paper_comparison(table, column="lomo_mape")
