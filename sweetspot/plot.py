@@ -58,13 +58,19 @@ if TYPE_CHECKING:
     from .fitting import CVResult
 
 __all__ = [
+    "efficiency_by_group",
     "efficiency_heatmap",
     "efficiency_vs_n_out",
     "energy_vs_linear",
+    "normalised_efficiency_heatmap",
     "parity",
     "residuals",
+    "save_overview_figures",
     "save_report_figures",
 ]
+
+#: The SweetSpot paper's grid: n_in and n_out in 64, 128, ..., 4096 [tokens].
+PAPER_LEVELS: tuple[float, ...] = tuple(float(2**k) for k in range(6, 13))
 
 #: Default length range of the efficiency figures [tokens] (widened to the fitted range).
 DEFAULT_RANGE: tuple[float, float] = (64.0, 4096.0)
@@ -541,6 +547,213 @@ def efficiency_vs_n_out(
 
 
 # ---------------------------------------------------------------------------------------
+# several LLMs at once (the SweetSpot paper's Figures 2 and 3)
+# ---------------------------------------------------------------------------------------
+def _check_fits(fits: Any, name: str = "fits") -> Mapping[str, ThetaLike]:
+    if not isinstance(fits, Mapping) or not fits:
+        raise SpecError(
+            f"{name} must be a non-empty mapping {{label: FitResult or theta}}, e.g. "
+            f"{{'llama-3.1-8b': ss.load_params('llama-3.1-8b', gpu='h100')}}; got "
+            f"{type(fits).__name__}."
+        )
+    return fits
+
+
+def _efficiency(params: ThetaLike, ni: Any, no: Any) -> tuple[NDArray[np.float64], int]:
+    """Output tokens per joule, NaN where the model's energy is not positive (and how many)."""
+    e = np.asarray(energy(params, ni, no), dtype=float)
+    bad = ~(e > 0)
+    return np.where(bad, np.nan, no / np.where(bad, 1.0, e)), int(bad.sum())
+
+
+def efficiency_by_group(
+    fits: Mapping[str, ThetaLike],
+    groups: Mapping[str, str],
+    *,
+    n_in: float = 64.0,
+    n_out: ArrayLike | None = None,
+    fig: Figure | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Output tokens per joule against n_out at one input length: one curve per LLM, one
+    panel per group (the SweetSpot paper's Figure 2, whose groups are the size families
+    XS, S and M).
+
+    Parameters
+    ----------
+    fits : mapping of str to FitResult or theta
+        The LLMs by label.
+    groups : mapping of str to str
+        The panel of each label (e.g. ``{"Llama 3.2 (1B)": "XS", ...}``); panels are ordered
+        by first appearance in ``fits``.
+    n_in : float
+        The input length of every curve [tokens] (the paper's figure: 64).
+    n_out : array_like, optional
+        Output lengths [tokens]; default log2-spaced over 64..4096 (the paper's range).
+    fig : matplotlib Figure, optional
+        Where to draw (one row of panels is added). Default: a new figure.
+    title : str, optional
+        Overall title; default says the input length.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Each curve's sweet spot is a filled circle at (n_out*, tokens/J) when it lies inside the
+    plotted range; the legend gives n_out* of every LLM. Cells where a model predicts a
+    non-positive energy are not drawn, and the panel says how many were left out.
+
+    References
+    ----------
+    .. [1] Pizzini Cavagna et al., "Determining Energy Efficiency Sweet Spots in Production
+       LLM Inference", arXiv:2602.05695 (ICPE 2026), Figure 2.
+    """
+    fits = _check_fits(fits)
+    missing = [lab for lab in fits if lab not in groups]
+    if missing:
+        raise SpecError(f"groups has no entry for {missing}; give every label of fits a group.")
+    ni = float(as_lengths(n_in, "n_in", integer=False))
+    no = (
+        np.asarray(2.0 ** np.linspace(6, 12, 6 * 48 + 1))
+        if n_out is None
+        else _grid(n_out, "n_out", None, 1, per_octave=48)
+    )
+    lo, hi = float(no[0]), float(no[-1])
+    panels = list(dict.fromkeys(groups[lab] for lab in fits))
+    if fig is None:
+        from matplotlib.figure import Figure as _Figure
+
+        fig = _Figure(figsize=(4.6 * len(panels), 5.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    from matplotlib import colormaps
+
+    qualitative = colormaps["tab10"]
+    all_eta: list[float] = []
+    for ax, panel in zip(axes, panels, strict=True):
+        left_out = 0
+        members = [(lab, params) for lab, params in fits.items() if groups[lab] == panel]
+        for k, (lab, params) in enumerate(members):
+            c = qualitative(k % 10)
+            eta, bad = _efficiency(params, ni, no)
+            left_out += bad
+            all_eta += [float(v) for v in eta[np.isfinite(eta)]]
+            n_star, eta_star, interior = _optimum(params, np.array([ni]), hi)
+            text = f"{lab}: n_out* = {n_star[0]:.0f}"
+            if not bool(interior[0]):
+                text = f"{lab}: no interior optimum"
+            (line,) = ax.plot(no, eta, color=c, lw=1.8, label=text)
+            line.set_gid(f"efficiency-{_slug(lab)}")
+            if bool(interior[0]) and lo <= n_star[0] <= hi:
+                ax.plot([n_star[0]], [eta_star[0]], "o", color=c, mec="black", mew=0.8, ms=7)
+        if left_out:
+            ax.text(
+                0.02,
+                0.02,
+                f"{left_out} points with non-positive predicted energy not drawn",
+                transform=ax.transAxes,
+                fontsize="small",
+            )
+        _log2_x(ax, lo, hi)
+        ax.set_xlabel(_N_OUT_LABEL)
+        ax.set_title(str(panel))
+        ax.grid(True, which="major", alpha=0.3)
+        _legend_below(ax)
+    axes[0].set_ylabel(_EFF_LABEL)
+    if all_eta:
+        axes[0].set_ylim(0, max(all_eta) * 1.08)
+    fig.suptitle(title if title is not None else f"Efficiency at n_in = {ni:g} by group")
+    return fig
+
+
+def normalised_efficiency_heatmap(
+    fits: Mapping[str, ThetaLike],
+    *,
+    n_in: ArrayLike = PAPER_LEVELS,
+    n_out: ArrayLike = PAPER_LEVELS,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Each LLM's efficiency grid min-max normalised to [0, 1], averaged over the LLMs (the
+    SweetSpot paper's Figure 3): where on the grid LLMs are efficient, whatever their size.
+
+    Parameters
+    ----------
+    fits : mapping of str to FitResult or theta
+        The LLMs by label.
+    n_in, n_out : array_like
+        Grid levels [tokens]; default the paper's 7 x 7 grid of powers of two 64..4096.
+    ax : matplotlib Axes, optional
+        Where to draw. Default: a new figure.
+    title : str, optional
+        Title; default says how many LLMs are averaged.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    For LLM ``m`` with efficiency ``eta_m(n_in, n_out) = n_out / E_m`` on the grid,
+    ``(eta_m - min eta_m) / (max eta_m - min eta_m)`` is averaged over the LLMs; the cell of
+    the highest average is outlined and each cell carries its value. A model that predicts
+    a non-positive energy anywhere on the grid is refused (its efficiency has no meaning
+    there).
+
+    References
+    ----------
+    .. [1] Pizzini Cavagna et al., arXiv:2602.05695 (ICPE 2026), Figure 3.
+    """
+    from matplotlib.patches import Rectangle
+
+    fits = _check_fits(fits)
+    ni = np.unique(np.atleast_1d(as_lengths(n_in, "n_in", integer=False)))
+    no = np.unique(np.atleast_1d(as_lengths(n_out, "n_out", integer=False)))
+    gi, go = np.meshgrid(ni, no, indexing="ij")
+    stack = []
+    for lab, params in fits.items():
+        eta, bad = _efficiency(params, gi, go)
+        if bad:
+            raise SpecError(
+                f"{lab}: the model predicts a non-positive energy in {bad} of the "
+                f"{eta.size} grid cells; its efficiency cannot be normalised there."
+            )
+        span = float(eta.max() - eta.min())
+        stack.append((eta - eta.min()) / span if span > 0 else np.zeros_like(eta))
+    mean = np.mean(stack, axis=0)
+    ax = _new_axes(ax, figsize=(6.4, 5.4))
+    fig = ax.figure
+    image = ax.imshow(mean.T, origin="lower", cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    image.set_gid("normalised-efficiency")
+    for i in range(ni.size):
+        for j in range(no.size):
+            v = float(mean[i, j])
+            ax.text(
+                i,
+                j,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if v < 0.6 else "black",
+            )
+    bi, bj = np.unravel_index(int(np.argmax(mean)), mean.shape)
+    ax.add_patch(Rectangle((bi - 0.5, bj - 0.5), 1, 1, fill=False, ec=_CURVE_COLOR, lw=2.5))
+    ax.set_xticks(range(ni.size), [f"{v:g}" for v in ni])
+    ax.set_yticks(range(no.size), [f"{v:g}" for v in no])
+    ax.set_xlabel(_N_IN_LABEL)
+    ax.set_ylabel(_N_OUT_LABEL)
+    _root(fig).colorbar(image, ax=ax, label="efficiency, min-max normalised per LLM, mean")
+    ax.set_title(
+        title
+        if title is not None
+        else f"Normalised efficiency, mean of {len(fits)} LLMs (best cell outlined)"
+    )
+    return _root(fig)
+
+
+# ---------------------------------------------------------------------------------------
 # model versus measurement
 # ---------------------------------------------------------------------------------------
 def parity(
@@ -946,4 +1159,34 @@ def save_report_figures(
             vs_title = None if res.models else f"{label}: energy per request"
             energy_vs_linear(df, res, lin, ax=fig.add_subplot(), title=vs_title)
             write(fig, f"{slug}-vs-linear")
+    return written
+
+
+def save_overview_figures(
+    fits: Mapping[str, ThetaLike],
+    groups: Mapping[str, str],
+    out_dir: str | Path,
+    *,
+    prefix: str,
+    n_in: float = 64.0,
+    dpi: int = 150,
+) -> list[Path]:
+    """Write the figures of several LLMs at once (:func:`efficiency_by_group` and
+    :func:`normalised_efficiency_heatmap`) as ``<prefix>-efficiency-by-group.png`` and
+    ``<prefix>-normalised-heatmap.png``; returns their paths."""
+    from matplotlib.figure import Figure as _Figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    slug = _slug(prefix)
+    fig = efficiency_by_group(fits, groups, n_in=n_in)
+    path = out / f"{slug}-efficiency-by-group.png"
+    fig.savefig(path, dpi=dpi)
+    written.append(path)
+    fig = _Figure(figsize=(6.6, 5.6), layout="constrained")
+    normalised_efficiency_heatmap(fits, ax=fig.add_subplot())
+    path = out / f"{slug}-normalised-heatmap.png"
+    fig.savefig(path, dpi=dpi)
+    written.append(path)
     return written

@@ -432,3 +432,64 @@ def test_wilkins_cache_off_physical_fit(wilkins_csv, tmp_path) -> None:
         "heatmap.png", "efficiency.png", "parity.png", "residuals.png", "vs-linear.png",
     ]  # fmt: skip
     assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+# -------------------------------------------------- several LLMs: the paper's Figures 2, 3 ---
+PAPER_THETAS = {  # two H100 entries of the SweetSpot paper's Table 5, in t1..t6 order
+    "Llama 3.2 (1B)": [
+        1.079941e-07,
+        6.825240e-06,
+        2.611042e-03,
+        3.852659e-06,
+        0.5406443,
+        5.005153e-03,
+    ],
+    "OPT (1.3B)": [1.666292e-07, 4.388860e-05, 2.915735e-03, 2.342971e-05, 0.3187084, 5.969229e-03],
+    "Gemma 2 (9B)": [
+        5.981696e-07,
+        1.110917e-04,
+        1.901597e-02,
+        7.408055e-05,
+        2.558409,
+        1.749322e-02,
+    ],
+}
+GROUPS = {"Llama 3.2 (1B)": "XS", "OPT (1.3B)": "XS", "Gemma 2 (9B)": "M"}
+
+
+def test_efficiency_by_group_draws_one_panel_per_group_and_marks_optima() -> None:
+    fig = sp.efficiency_by_group(PAPER_THETAS, GROUPS, n_in=64)
+    axes = fig.axes
+    assert [a.get_title() for a in axes] == ["XS", "M"]
+    lines = {ln.get_gid(): ln for a in axes for ln in a.get_lines() if ln.get_gid()}
+    assert set(lines) == {
+        "efficiency-llama-3.2-1b",
+        "efficiency-opt-1.3b",
+        "efficiency-gemma-2-9b",
+    }
+    for label, theta in PAPER_THETAS.items():
+        line = next(ln for ln in lines.values() if ln.get_label().startswith(label))
+        x, y = line.get_data()
+        e = ss.energy(theta, 64, x)
+        np.testing.assert_allclose(y, x / e)
+        n_star = float(ss.optimal_n_out(theta, 64))
+        assert f"n_out* = {n_star:.0f}" in line.get_label()
+    plt.close("all")
+    with pytest.raises(SpecError, match="groups has no entry"):
+        sp.efficiency_by_group(PAPER_THETAS, {"OPT (1.3B)": "XS"})
+
+
+def test_normalised_heatmap_is_the_mean_of_min_max_normalised_grids() -> None:
+    fig = sp.normalised_efficiency_heatmap(PAPER_THETAS)
+    ax = fig.axes[0]
+    (image,) = [i for i in ax.get_images() if i.get_gid() == "normalised-efficiency"]
+    levels = 2.0 ** np.arange(6, 13)
+    ni, no = np.meshgrid(levels, levels, indexing="ij")
+    expected = []
+    for theta in PAPER_THETAS.values():
+        eta = no / ss.energy(theta, ni, no)
+        expected.append((eta - eta.min()) / (eta.max() - eta.min()))
+    np.testing.assert_allclose(np.asarray(image.get_array()).T, np.mean(expected, axis=0))
+    plt.close("all")
+    with pytest.raises(SpecError, match="non-positive energy"):
+        sp.normalised_efficiency_heatmap({"bad": [0, 0, 0, 0, -1.0, 1e-3]})
