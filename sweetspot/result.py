@@ -35,6 +35,7 @@ _LOSS_TEXT = {
     "relative": "relative least squares (residuals weighted by 1/E)",
     "absolute": "absolute least squares",
     "mape": "exact minimum of the mean absolute percentage error (linear programme)",
+    "published": "coefficients as reported by their source (not refitted by sweetspot)",
 }
 
 
@@ -268,18 +269,18 @@ class FitResult:
     def theta(self) -> NDArray[np.float64] | None:
         """The six coefficients ``t1..t6`` of the canonical form, or None.
 
-        Defined for the free models, and for the physical models of a KV-cached engine
-        fitted on a single architecture. None for a pooled fit (use :meth:`theta_for`)
-        and for cache-off physical models, whose energy is cubic.
+        Defined for the polynomial free models, and for the physical models of a KV-cached
+        engine fitted on a single architecture. None for a pooled fit (use
+        :meth:`theta_for`), for cache-off physical models, whose energy is cubic, and for
+        ``per_token_context``, whose ``n_out / (n_in + n_out)`` is not a polynomial.
         """
         if self.spec.is_physical and self.architecture is None:
             return None
         return self.theta_for(self.architecture) if self.spec.is_physical else self._theta_free()
 
-    def _theta_free(self) -> NDArray[np.float64]:
+    def _theta_free(self) -> NDArray[np.float64] | None:
         m = self.spec.theta_map()
-        assert m is not None
-        return np.asarray(m @ self.coef, dtype=float)
+        return None if m is None else np.asarray(m @ self.coef, dtype=float)
 
     def theta_for(
         self, architecture: Architecture | str | None, *, batch_size: float | None = None
@@ -449,13 +450,17 @@ class FitResult:
             lines.append(f"    models: {', '.join(self.models)}")
         for key in sorted(self.meta):
             lines.append(f"    {key}: {self.meta[key]}")
+
+        def stat(value: float, text: str) -> str:
+            return text.format(value) if math.isfinite(value) else "n/a"
+
         lines += [
             "[[Fit statistics]]",
-            f"    MAPE: {self.mape:.3f} %",
-            f"    max APE: {self.max_ape:.3f} %",
-            f"    RMSE: {self.rmse:.6g} [J]",
-            f"    R^2: {self.r2:.6f}",
-            f"    condition number (scaled design): {self.condition_number:.3g}",
+            f"    MAPE: {stat(self.mape, '{:.3f} %')}",
+            f"    max APE: {stat(self.max_ape, '{:.3f} %')}",
+            f"    RMSE: {stat(self.rmse, '{:.6g} [J]')}",
+            f"    R^2: {stat(self.r2, '{:.6f}')}",
+            f"    condition number (scaled design): {stat(self.condition_number, '{:.3g}')}",
             "[[Parameters]]",
         ]
         width = max(len(n) for n in self.param_names)

@@ -179,3 +179,69 @@ def test_write_tables_defaults_to_the_shipped_folder(tmp_path, monkeypatch) -> N
     monkeypatch.setattr("sweetspot.tables._data_file", lambda name: shipped / name)
     assert write_tables(table) == [shipped / "params.json", shipped / "params.csv"]
     assert read_table() == table
+
+
+# ------------------------------------------------- the reference setup: H100, TensorRT-LLM ---
+PAPER_N_OUT_AT_64 = [429, 147, 433, 260, 157, 302, 180, 148, 431, 131, 280, 290, 226]
+
+
+def _h100() -> list[dict]:
+    return [f for f in read_table()["fits"] if f["source"] == "sweetspot-paper-h100"]
+
+
+def test_h100_table_comes_first_and_is_marked_as_reported() -> None:
+    table = read_table()
+    assert next(iter(table["sources"])) == "sweetspot-paper-h100"
+    assert table["fits"][0]["source"] == "sweetspot-paper-h100"
+    source = table["sources"]["sweetspot-paper-h100"]
+    for text in ("TensorRT-LLM 0.21", "max_batch_size 1024", "max_num_tokens 8192", "500 ms"):
+        assert text in source["conditions"]
+    assert "CC BY 4.0" in source["license_note"] and "arXiv:2602.05695" in source["citation"]
+    fits = _h100()
+    assert len(fits) == 13
+    for f in fits:
+        res = ss.FitResult.from_dict(f["fit"])
+        assert f["reported"] and res.loss == "published" and "not refitted" in res.meta["reported"]
+        assert res.meta["gpu"] == "H100" and res.meta["engine"] == "TensorRT-LLM 0.21.0"
+        assert set(f["paper_mape"]) == {
+            "per_token",
+            "per_token_fixed",
+            "per_token_context",
+            "wilkins",
+            "sweetspot_flops",
+            "sweetspot",
+        }
+
+
+def test_h100_closed_form_gives_the_papers_sweet_spots_at_64() -> None:
+    got = [round(float(ss.optimal_n_out(ss.FitResult.from_dict(f["fit"]), 64))) for f in _h100()]
+    assert got == PAPER_N_OUT_AT_64
+    assert got == [f["paper_sweet_spot"]["estimated_n_out_at_64"] for f in _h100()]
+
+
+def test_h100_energies_are_positive_on_the_papers_grid() -> None:
+    levels = 2.0 ** np.arange(6, 13)
+    ni, no = np.meshgrid(levels, levels)
+    for f in _h100():
+        e = ss.energy(ss.FitResult.from_dict(f["fit"]), ni, no)
+        assert np.all(e > 0), f["model"]
+
+
+@pytest.mark.shared_data
+def test_h100_theta_is_table5_in_this_librarys_order(wilkins_csv) -> None:
+    import csv
+
+    path = wilkins_csv.parent.parent / "sweetspot-paper-h100" / "table5_theta.csv"
+    with open(path, encoding="utf-8") as fh:
+        rows = {r["model"]: r for r in csv.DictReader(fh)}
+    for f in _h100():
+        row = rows[f["model"]]
+        assert f["theta"] == [float(row[f"theta{i}"]) for i in (1, 2, 3, 4, 5, 0)]
+
+
+def test_load_params_by_architecture_name_and_gpu() -> None:
+    res = ss.load_params("llama-3.1-8b", gpu="h100")
+    assert res.models == ("Llama 3.1 (8B)",)
+    assert round(float(ss.optimal_n_out(res, 64))) == 290
+    with pytest.raises(TableError, match="no published fit"):
+        ss.load_params("llama-3.1-8b", gpu="a100")

@@ -31,7 +31,7 @@ def _progress_factory(total: int, description: str) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..evaluate import evaluate, summarise
+    from ..evaluate import evaluate, paper_comparison, summarise
     from ..io import read_measurements
 
     data = read_measurements(args.data, format=args.format)
@@ -71,6 +71,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print("Summary over groups, best cross-validated family first:")
         summ = summarise(table).drop(columns=["label"])
         print(summ.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+        for column, what in (("mape", "in-sample"), ("cv_mape", f"{args.k}-fold CV")):
+            print()
+            print(
+                f"The SweetSpot paper's Table 3 on these data: {what} MAPE [%] of its baselines "
+                "and models (Average and Std over the LLMs)"
+            )
+            comp = paper_comparison(table, column=column)
+            print(comp.to_string(float_format=lambda v: f"{v:.2f}", na_rep="-"))
     notes = table[table["note"].notna()]
     for _, r in notes.iterrows():
         print(f"note: {r['model']} / {r['family']}: {r['note']}", file=sys.stderr)
@@ -107,17 +115,11 @@ def _cmd_tables_list(args: argparse.Namespace) -> int:
 
 def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
     from ..result import FitResult
-    from ..tables import read_table
+    from ..tables import find_fits, read_table
 
     table = read_table(args.table)
     fits: dict[str, Any] = {}
-    for f in table["fits"]:
-        if args.family is None and not f.get("recommended"):
-            continue
-        if args.family is not None and f["family"] != args.family:
-            continue
-        if args.model and args.model.casefold() not in f["model"].casefold():
-            continue
+    for f in find_fits(table, args.model, gpu=args.gpu, family=args.family):
         label = f"{f['model']} ({f['n_gpus']}x {f['gpu']}, {f['family']})"
         fits[label] = (f, FitResult.from_dict(f["fit"]))
     return fits
@@ -126,23 +128,34 @@ def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..exceptions import NoOptimumError, TableError
     from ..optimum import sweet_spot
+    from ..tables import read_table
 
     fits = _report_fits(args)
     if not fits:
         raise TableError(
-            f"no published fit matches model={args.model!r}, family={args.family!r}; see "
-            "`sweetspot tables list`."
+            f"no published fit matches model={args.model!r}, gpu={args.gpu!r}, "
+            f"family={args.family!r}; see `sweetspot tables list`."
         )
+    sources = read_table(args.table)["sources"]
     n_in = args.n_in
+    current = None
     for label, (entry, res) in fits.items():
+        if entry["source"] != current:
+            current = entry["source"]
+            info = sources.get(current, {})
+            print(f"#### {info.get('title', current)}")
+            if info.get("reported"):
+                print("#### coefficients as reported by the paper (not refitted by sweetspot)")
+            print(f"#### conditions: {info.get('conditions', '-')}")
+            print()
         print(f"== {label}")
+        cv = entry.get("cv_mape")
+        cv_text = f"{cv:.2f} % cross-validated" if cv is not None else "CV not published"
         print(
-            f"   model: {res.spec.label}; in-sample MAPE {res.mape:.2f} %, "
-            f"{entry.get('cv_mape') or float('nan'):.2f} % cross-validated; fitted n_in "
-            f"{res.n_in_range[0]:g}..{res.n_in_range[1]:g}, n_out {res.n_out_range[0]:g}.."
-            f"{res.n_out_range[1]:g}"
+            f"   model: {res.spec.label}; in-sample MAPE {res.mape:.2f} %, {cv_text}; fitted "
+            f"n_in {res.n_in_range[0]:g}..{res.n_in_range[1]:g}, n_out "
+            f"{res.n_out_range[0]:g}..{res.n_out_range[1]:g}"
         )
-        print(f"   conditions: {res.meta.get('conditions', '-')}")
         print(
             f"   {'n_in':>6} {'n_out*':>9} {'J/token':>10} {'tokens/J':>9} "
             f"{'E(n_in, n_out*) J':>18}"
@@ -157,12 +170,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
             e = float(sp.energy_per_token_j)
             tag = "" if bool(sp.interior) else "  (boundary)"
             extrap = "" if res.n_in_range[0] <= n <= res.n_in_range[1] else "  (extrapolated)"
+            if bool(sp.interior) and not res.n_out_range[0] <= no <= res.n_out_range[1]:
+                extrap += "  (n_out* outside the fitted n_out)"
             print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g}{tag}{extrap}")
+        paper = entry.get("paper_sweet_spot")
+        if paper:
+            print(
+                f"   paper: measured best grid point (n_in, n_out) = ({paper['measured_n_in']}, "
+                f"{paper['measured_n_out']}); closed-form n_out* at n_in = 64: "
+                f"{paper['estimated_n_out_at_64']}"
+            )
         print()
     if args.plots:
-        from ..plot import save_report_figures
+        from ..plot import save_overview_figures, save_report_figures
 
         written = save_report_figures({k: r for k, (_, r) in fits.items()}, args.plots)
+        by_source: dict[str, dict[str, Any]] = {}
+        for entry, res in fits.values():
+            if entry.get("size_family") and res.theta is not None:
+                by_source.setdefault(entry["source"], {})[entry["model"]] = (entry, res)
+        for source, members in by_source.items():
+            if len(members) > 1:  # the paper's Figures 2 and 3 over the source's LLMs
+                written += save_overview_figures(
+                    {m: r for m, (_, r) in members.items()},
+                    {m: e["size_family"] for m, (e, _) in members.items()},
+                    args.plots,
+                    prefix=source,
+                )
         for p in written:
             print(f"wrote {p}")
     return 0
@@ -199,7 +233,12 @@ def register(subparsers: Any) -> None:
         "report",
         help="sweet spots and efficiency of the published fits (works offline, no data needed)",
     )
-    p.add_argument("--model", default=None, help="only fits whose model name contains this")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="only this LLM (an architecture name such as llama-3.1-8b, or part of a model name)",
+    )
+    p.add_argument("--gpu", default=None, help="only fits on this GPU (prefix, e.g. h100, a100)")
     p.add_argument("--family", default=None, help="model family (default: the recommended one)")
     p.add_argument("--n-in", type=int_list, default=list(N_IN_DEFAULT))
     p.add_argument(

@@ -19,6 +19,8 @@ def test_evaluate_cli_json(tmp_path, capsys) -> None:
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Summary over groups" in out
+    assert "The SweetSpot paper's Table 3 on these data: in-sample MAPE" in out
+    assert "B1 J/token" in out and "Memory+FLOPs" in out and "Average" in out
 
 
 def test_report_runs_from_shipped_tables(capsys) -> None:
@@ -31,5 +33,25 @@ def test_report_runs_from_shipped_tables(capsys) -> None:
     out = capsys.readouterr().out
     assert "Mistral" in out and "Llama" not in out
     assert main(["report", "--model", "nothing-like-this"]) == 1
+    capsys.readouterr()
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert "H100" in first and "TensorRT-LLM 0.21" in first  # the reference setup leads
+    assert out.index("H100") < out.index("KV cache OFF: not a production serving")
+    assert "coefficients as reported by the paper (not refitted by sweetspot)" in out
     assert main(["tables", "list"]) == 0
     assert "recommended" in capsys.readouterr().out
+
+
+def test_report_and_plan_on_the_h100_reference(capsys, tmp_path) -> None:
+    assert main(["report", "--model", "llama-3.1-8b", "--gpu", "h100", "--n-in", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "Llama 3.1 (8B)" in out and "A100" not in out.split("####")[-1]
+    assert "closed-form n_out* at n_in = 64: 290" in out
+    assert main(["plan", "--params", "llama-3.1-8b", "--gpu", "h100", "--n-in", "1500"]) == 0
+    assert "1500" in capsys.readouterr().out
+    assert main(["report", "--gpu", "h100", "--plots", str(tmp_path)]) == 0
+    written = {p.name for p in tmp_path.iterdir()}
+    assert "sweetspot-paper-h100-efficiency-by-group.png" in written
+    assert "sweetspot-paper-h100-normalised-heatmap.png" in written
