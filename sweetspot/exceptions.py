@@ -17,7 +17,9 @@ naturally catch, so ``except ValueError`` keeps working::
     SweetspotWarning (UserWarning)
     ├── IllConditionedWarning            design matrix is badly conditioned
     ├── ExtrapolationWarning             prediction outside the fitted n_in / n_out range
-    ├── NegativeCoefficientWarning       a free coefficient came out negative
+    ├── NegativeCoefficientWarning       a free coefficient came out significantly negative
+    ├── NonPhysicalWarning               predicted energy <= 0 somewhere in the fitted range,
+    │                                    or a model that cannot describe the data's engine
     └── SimulatedDataWarning             data comes from the fake (simulated) engine
 
 Messages say what was wrong, what was expected, what was received and how to
@@ -36,6 +38,7 @@ __all__ = [
     "MeasurementError",
     "NegativeCoefficientWarning",
     "NoOptimumError",
+    "NonPhysicalWarning",
     "SimulatedDataWarning",
     "SpecError",
     "StoreError",
@@ -110,6 +113,12 @@ class ExtrapolationWarning(SweetspotWarning):
 
 class NegativeCoefficientWarning(SweetspotWarning):
     """A free coefficient is negative, so the model may predict negative energy somewhere."""
+
+
+class NonPhysicalWarning(SweetspotWarning):
+    """The fitted model predicts a non-positive energy somewhere in its fitted range, or
+    cannot describe the engine the data says it comes from (a quadratic on cache-off data, a
+    free polynomial over several batch sizes): its answers there are not physical."""
 
 
 class SimulatedDataWarning(SweetspotWarning):

@@ -32,15 +32,16 @@ References
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_lengths
-from .exceptions import NoOptimumError, SpecError
+from .exceptions import ExtrapolationWarning, NoOptimumError, SpecError
 from .models import THETA_NAMES
 
 __all__ = [
@@ -197,13 +198,22 @@ class SweetSpot:
         Minimum energy per output token [J/token].
     interior : ndarray of bool
         True where the optimum is interior (closed form); False where it is a boundary of
-        ``[1, n_out_max]``.
+        ``[1, n_out_max]``: the answer is then an end of the range, not a sweet spot.
+    extrapolated : ndarray of bool
+        True where the answer rests on extrapolation: ``n_in`` or the optimal ``n_out`` lies
+        outside the lengths the fit was made on (always False for a bare theta, which
+        carries no fitted range).
     """
 
     n_in: NDArray[np.float64]
     n_out: NDArray[np.float64]
     energy_per_token_j: NDArray[np.float64]
     interior: NDArray[np.bool_]
+    extrapolated: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        if self.extrapolated.shape != np.shape(self.n_out):
+            object.__setattr__(self, "extrapolated", np.zeros(np.shape(self.n_out), dtype=bool))
 
     @property
     def tokens_per_joule(self) -> NDArray[np.float64]:
@@ -211,8 +221,14 @@ class SweetSpot:
         return 1.0 / self.energy_per_token_j
 
 
-def sweet_spot(params: ThetaLike, n_in: ArrayLike, *, n_out_max: float | None = None) -> SweetSpot:
-    """Optimal n_out, minimum energy per token and whether the optimum is interior.
+def sweet_spot(
+    params: ThetaLike,
+    n_in: ArrayLike,
+    *,
+    n_out_max: float | None = None,
+    warn: bool = True,
+) -> SweetSpot:
+    """Optimal n_out, minimum energy per token, and whether the answer can be trusted.
 
     Parameters
     ----------
@@ -223,6 +239,15 @@ def sweet_spot(params: ThetaLike, n_in: ArrayLike, *, n_out_max: float | None = 
     n_out_max : float, optional
         Largest admissible output length [tokens]. Without it a boundary optimum raises
         :class:`NoOptimumError`; with it the answer is the best n_out in ``[1, n_out_max]``.
+    warn : bool
+        Emit :class:`~sweetspot.exceptions.ExtrapolationWarning` when an answer lies outside
+        the fitted lengths of a :class:`~sweetspot.FitResult` (see ``extrapolated``).
+
+    Returns
+    -------
+    SweetSpot
+        With ``interior`` (False: a boundary answer) and ``extrapolated`` (True: ``n_in`` or
+        ``n_out*`` outside the fitted range) for every input length.
 
     Raises
     ------
@@ -235,8 +260,57 @@ def sweet_spot(params: ThetaLike, n_in: ArrayLike, *, n_out_max: float | None = 
     if n_out_max is not None:
         hi = float(as_lengths(n_out_max, "n_out_max", integer=False))
     theta = as_theta(params)
-    if theta is None:
-        return _numeric_sweet_spot(params, ni, hi)
+    sp = _numeric_sweet_spot(params, ni, hi) if theta is None else _closed_form(theta, ni, hi)
+    return _mark_extrapolation(params, sp, warn)
+
+
+def fitted_box(params: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The fitted (n_in, n_out) ranges of a fitted model, or None (a bare theta)."""
+    n_in_range = getattr(params, "n_in_range", None)
+    n_out_range = getattr(params, "n_out_range", None)
+    if n_in_range is None or n_out_range is None:
+        return None
+    if not all(np.isfinite(v) for v in (*n_in_range, *n_out_range)):
+        return None
+    return (float(n_in_range[0]), float(n_in_range[1])), (
+        float(n_out_range[0]),
+        float(n_out_range[1]),
+    )
+
+
+def _mark_extrapolation(params: Any, sp: SweetSpot, warn: bool) -> SweetSpot:
+    box = fitted_box(params)
+    if box is None:
+        return sp
+    (i0, i1), (o0, o1) = box
+    rel = 1e-9  # a sweet spot on the edge of the fitted range is inside it
+    out_in = (sp.n_in < i0 * (1 - rel)) | (sp.n_in > i1 * (1 + rel))
+    out_out = (sp.n_out < o0 * (1 - rel)) | (sp.n_out > o1 * (1 + rel))
+    extrap = np.asarray(out_in | out_out, dtype=bool)
+    if warn and np.any(extrap):
+        parts = []
+        if np.any(out_in):
+            parts.append(f"n_in {_span(sp.n_in[out_in])} outside the fitted {i0:g}..{i1:g}")
+        if np.any(out_out):
+            parts.append(f"n_out* {_span(sp.n_out[out_out])} outside the fitted {o0:g}..{o1:g}")
+        warnings.warn(
+            "sweet spot extrapolated: " + "; ".join(parts) + ". The model was not fitted "
+            "there; measure those lengths before relying on it (SweetSpot.extrapolated "
+            "marks each answer).",
+            ExtrapolationWarning,
+            stacklevel=3,
+        )
+    return replace(sp, extrapolated=extrap)
+
+
+def _span(values: NDArray[np.float64]) -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return f"{lo:.0f}" if round(lo) == round(hi) else f"{lo:.0f}..{hi:.0f}"
+
+
+def _closed_form(
+    theta: NDArray[np.float64], ni: NDArray[np.float64], hi: float | None
+) -> SweetSpot:
     t1, t2, t3, t4, t5, t6 = theta
     a = t1 * ni * ni + t3 * ni + t5
     interior = (t4 > 0) & (a > 0)
@@ -366,6 +440,7 @@ def optimal_n_out(
     *,
     n_out_max: float | None = None,
     integer: bool = False,
+    warn: bool = True,
 ) -> NDArray[np.float64]:
     """Output length that maximises output tokens per joule, for each input length.
 
@@ -383,6 +458,9 @@ def optimal_n_out(
     integer : bool
         Return the best integer n_out (the better of floor and ceil) instead of the
         continuous optimum.
+    warn : bool
+        Emit :class:`~sweetspot.exceptions.ExtrapolationWarning` for answers outside the
+        fitted lengths of a FitResult (:func:`sweet_spot` returns which ones).
 
     Returns
     -------
@@ -401,7 +479,7 @@ def optimal_n_out(
     >>> ss.optimal_n_out([0, 0, 0, 1e-3, 4.0, 0.1], [64, 512]).tolist()
     [63.245553203367585, 63.245553203367585]
     """
-    sp = sweet_spot(params, n_in, n_out_max=n_out_max)
+    sp = sweet_spot(params, n_in, n_out_max=n_out_max, warn=warn)
     if not integer:
         return sp.n_out
     lo = np.maximum(np.floor(sp.n_out), 1.0)
@@ -419,7 +497,7 @@ def min_energy_per_token(
 ) -> NDArray[np.float64]:
     """Minimum over n_out of the energy per output token [J/token]:
     ``2 sqrt(t4 (t1 n_in^2 + t3 n_in + t5)) + t2 n_in + t6`` for an interior optimum."""
-    return sweet_spot(params, n_in, n_out_max=n_out_max).energy_per_token_j
+    return sweet_spot(params, n_in, n_out_max=n_out_max, warn=False).energy_per_token_j
 
 
 def optimal_n_out_total(

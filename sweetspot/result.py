@@ -51,6 +51,7 @@ _FIT_KEYS = frozenset(
         "theta",
         "architectures",
         "batch_size",
+        "batch_range",
         "n_rows",
         "mape",
         "max_ape",
@@ -170,6 +171,19 @@ def read_json_file(path: str, what: str) -> Any:
     return load_json_text(text, f"{what} {path!r}")
 
 
+def _batch_range(v: _Validator, d: Mapping[str, Any]) -> tuple[float, float]:
+    """A saved fit's batch range (files written before it was recorded: the batch size)."""
+    if "batch_range" not in d:
+        bs = v.number(d.get("batch_size", 1.0), "batch_size", none_ok=True, positive=True)
+        return (bs, bs)
+    lo, hi = v.pair(d["batch_range"], "batch_range")
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise TableError(
+            f"saved field 'batch_range' must be 0 < lo <= hi; got {_brief(d['batch_range'])}."
+        )
+    return (lo, hi)
+
+
 def _float_or_none(x: float) -> float | None:
     return None if (x is None or not math.isfinite(x)) else float(x)
 
@@ -191,8 +205,11 @@ class FitResult:
         The architectures the physical model was fitted on, by model name (one entry for a
         single-model fit, several for a pooled fit; empty for the free models).
     batch_size : float
-        Concurrency the bytes model was evaluated at when mapping to theta (the single batch
-        size of the data; 1 when the data had none).
+        Requests decoded together in the fitted rows, when they share one batch size (1 when
+        the data had none); NaN when the rows span several (``batch_range``): a physical fit
+        then predicts only at a batch size you name, never silently at one.
+    batch_range : tuple of float
+        Smallest and largest batch size of the fitted rows.
     n_rows : int
         Number of measurement rows fitted.
     mape, max_ape : float
@@ -221,6 +238,7 @@ class FitResult:
     units: tuple[str, ...]
     architectures: tuple[tuple[str, Architecture], ...] = ()
     batch_size: float = 1.0
+    batch_range: tuple[float, float] = (1.0, 1.0)
     n_rows: int = 0
     mape: float = float("nan")
     max_ape: float = float("nan")
@@ -274,9 +292,27 @@ class FitResult:
         :meth:`theta_for`), for cache-off physical models, whose energy is cubic, and for
         ``per_token_context``, whose ``n_out / (n_in + n_out)`` is not a polynomial.
         """
-        if self.spec.is_physical and self.architecture is None:
+        if self.spec.is_physical and (self.architecture is None or self.several_batch_sizes):
             return None
         return self.theta_for(self.architecture) if self.spec.is_physical else self._theta_free()
+
+    @property
+    def several_batch_sizes(self) -> bool:
+        """True when the fitted rows span several batch sizes (see ``batch_range``)."""
+        return not math.isfinite(self.batch_size)
+
+    def _batch(self, batch_size: float | None) -> float:
+        """The batch size to evaluate a physical model at: the caller's, or the fitted one."""
+        if batch_size is not None:
+            return float(batch_size)
+        if self.several_batch_sizes:
+            lo, hi = self.batch_range
+            raise SpecError(
+                f"this {self.spec.name!r} fit covers rows at batch sizes {lo:g}..{hi:g}; say "
+                "which one to predict at: batch_size=... (requests decoded together). It is "
+                "never assumed."
+            )
+        return self.batch_size
 
     def _theta_free(self) -> NDArray[np.float64] | None:
         m = self.spec.theta_map()
@@ -288,13 +324,16 @@ class FitResult:
         """Theta of this (physical) fit for an architecture, possibly one never measured.
 
         Returns None when the model has no quadratic form (engine without a KV cache).
+
+        Raises
+        ------
+        SpecError
+            The fit covers several batch sizes and ``batch_size`` is not given.
         """
         if not self.spec.is_physical:
             return self._theta_free()
         arch = self._resolve_architecture(architecture)
-        m = self.spec.theta_map(
-            arch, batch_size=self.batch_size if batch_size is None else batch_size
-        )
+        m = self.spec.theta_map(arch, batch_size=self._batch(batch_size))
         return None if m is None else np.asarray(m @ self.coef, dtype=float)
 
     def _resolve_architecture(self, architecture: Architecture | str | None) -> Architecture:
@@ -356,7 +395,16 @@ class FitResult:
             X = self.spec.design(ni.ravel(), no.ravel())
         else:
             arch = self._resolve_architecture(architecture)
-            bs = self.batch_size if batch_size is None else float(batch_size)
+            bs = self._batch(batch_size)
+            lo, hi = self.batch_range
+            if warn and not lo <= bs <= hi:
+                warnings.warn(
+                    f"extrapolating to batch size {bs:g}: the fit covers batch sizes "
+                    f"{lo:g}..{hi:g}. Predictions there are not backed by measurements; pass "
+                    "warn=False to silence.",
+                    ExtrapolationWarning,
+                    stacklevel=2,
+                )
             X = self.spec.design(ni.ravel(), no.ravel(), architecture=arch, batch_size=bs)
         return np.asarray(X @ self.coef, dtype=float).reshape(shape)
 
@@ -390,7 +438,9 @@ class FitResult:
             return self.predict(ni, no, warn=False)
         columns = set(data.columns)
         batch = (
-            data["batch_size"].to_numpy(dtype=float) if "batch_size" in columns else self.batch_size
+            data["batch_size"].to_numpy(dtype=float)
+            if "batch_size" in columns
+            else self._batch(None)
         )
         labels = None
         if self.is_pooled:
@@ -427,6 +477,42 @@ class FitResult:
                 ExtrapolationWarning,
                 stacklevel=3,
             )
+
+    def non_physical(self, *, points: int = 33) -> str | None:
+        """Why the model's energy is not physical over its fitted box, or None if it is.
+
+        The energy of one request is predicted on a ``points x points`` grid, log-spaced
+        over the fitted n_in and n_out ranges (corners included), for every fitted
+        architecture of a pooled fit and at both ends of the fitted batch sizes; any
+        prediction ``<= 0`` J is not physical. None for a fit without ranges.
+        """
+        lo_i, hi_i = self.n_in_range
+        lo_o, hi_o = self.n_out_range
+        if not all(math.isfinite(v) and v > 0 for v in (lo_i, hi_i, lo_o, hi_o)):
+            return None
+        ni, no = np.meshgrid(
+            np.geomspace(lo_i, hi_i, points), np.geomspace(lo_o, hi_o, points), indexing="ij"
+        )
+        archs: list[Architecture | None] = [None]
+        batches: list[float | None] = [None]
+        if self.spec.is_physical:
+            archs = [a for _, a in self.architectures] or [None]
+            lo_b, hi_b = self.batch_range
+            batches = [lo_b] if lo_b == hi_b else [lo_b, hi_b]
+        for arch in archs:
+            for bs in batches:
+                e = self.predict(ni, no, architecture=arch, batch_size=bs, warn=False)
+                bad = ~(e > 0)
+                if np.any(bad):
+                    k = int(np.argmin(np.where(bad, e, np.inf)))
+                    where = f" for {arch.name}" if arch is not None and len(archs) > 1 else ""
+                    return (
+                        f"predicted energy <= 0 J at {int(bad.sum())} of {bad.size} points of "
+                        f"the fitted range{where} (n_in {lo_i:g}..{hi_i:g}, n_out "
+                        f"{lo_o:g}..{hi_o:g}), e.g. E({ni.flat[k]:.0f}, {no.flat[k]:.0f}) = "
+                        f"{e.flat[k]:.3g} J: not a physical model of this data"
+                    )
+        return None
 
     # -- reporting -------------------------------------------------------------------------
     def report(self) -> str:
@@ -551,7 +637,8 @@ class FitResult:
             "units": {n: u for n, u in zip(self.param_names, self.units, strict=True)},
             "theta": None if self.theta is None else [float(t) for t in self.theta],
             "architectures": [[n, asdict(a)] for n, a in self.architectures],
-            "batch_size": float(self.batch_size),
+            "batch_size": _float_or_none(self.batch_size),
+            "batch_range": [float(v) for v in self.batch_range],
             "n_rows": int(self.n_rows),
             "mape": _float_or_none(self.mape),
             "max_ape": _float_or_none(self.max_ape),
@@ -594,7 +681,8 @@ class FitResult:
                 f"saved fit has unknown key(s) {unknown}; version {FORMAT_VERSION} has "
                 f"{sorted(_FIT_KEYS)}. The file was edited or written by another tool."
             )
-        missing = sorted(k for k in _FIT_KEYS - {"meta", "fit_warnings", "theta"} if k not in d)
+        optional = {"meta", "fit_warnings", "theta", "batch_range"}
+        missing = sorted(k for k in _FIT_KEYS - optional if k not in d)
         if missing:
             raise TableError(
                 f"saved fit is malformed or truncated: it lacks {missing}; re-save it with "
@@ -644,7 +732,10 @@ class FitResult:
                 ),
                 units=tuple(v.text(units[n], f"units.{n}") for n in names),
                 architectures=tuple(archs),
-                batch_size=v.number(d.get("batch_size", 1.0), "batch_size", positive=True),
+                batch_size=v.number(
+                    d.get("batch_size", 1.0), "batch_size", none_ok=True, positive=True
+                ),
+                batch_range=_batch_range(v, d),
                 n_rows=v.count(d["n_rows"], "n_rows"),
                 mape=v.number(d["mape"], "mape", none_ok=True, nonneg=True),
                 max_ape=v.number(d["max_ape"], "max_ape", none_ok=True, nonneg=True),

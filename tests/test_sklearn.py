@@ -16,7 +16,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 import sweetspot as ss
-from sweetspot.exceptions import FitError, NegativeCoefficientWarning, SpecError
+from sweetspot.exceptions import (
+    FitError,
+    NegativeCoefficientWarning,
+    NonPhysicalWarning,
+    SpecError,
+)
 from sweetspot.sklearn import EXPECTED_FAILED_CHECKS, EnergyRegressor
 
 # small noisy samples can give a slightly negative free coefficient: not what is tested here
@@ -187,8 +192,12 @@ def test_order_subset_pickle_and_readonly() -> None:
 def test_warnings_pass_through() -> None:
     X, _ = requests(100)
     y = 1e-4 * X[:, 0] * X[:, 1] + 0.001
-    with pytest.warns(NegativeCoefficientWarning):
+    # c0 = -3.1 +/- 2.0 J is not significantly negative, but the line predicts negative
+    # energy for short requests of the fitted range: the fit's warning reaches the caller
+    with pytest.warns(NonPhysicalWarning, match="predicted energy <= 0"):
         EnergyRegressor(model="linear").fit(X, y)
+    with pytest.warns(NegativeCoefficientWarning):  # significantly negative: 2 std errors
+        EnergyRegressor(model="linear").fit(X, 50 + 0.3 * X[:, 1] - 0.005 * X[:, 0])
 
 
 # ----------------------------------------------------------- in sklearn machinery ---

@@ -21,39 +21,57 @@ __all__ = ["register"]
 
 
 # ------------------------------------------------------------------------------ fit ---
-def _spec(args: argparse.Namespace) -> Any:
-    """The model of ``--model``, with the physical-model flags applied (or refused)."""
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The physical-model options the flags set; refused (before any data is read) for a
+    free model."""
     from ..exceptions import SpecError
     from ..models import PHYSICAL_MODELS, ModelSpec
 
-    options = {str(t.option): getattr(args, str(t.option)) for t in FLAGGED_TERMS}
-    if args.model in PHYSICAL_MODELS:
-        return ModelSpec(
-            name=args.model, kv_cache=not args.no_kv_cache, logits=args.logits, **options
-        )
     defaults = ModelSpec(name="flops")
-    if (
-        args.no_kv_cache
-        or args.logits != defaults.logits
-        or any(v != getattr(defaults, str(o)) for o, v in options.items())
-    ):
+    options = {
+        str(t.option): getattr(args, str(t.option))
+        for t in FLAGGED_TERMS
+        if getattr(args, str(t.option)) != getattr(defaults, str(t.option))
+    }
+    if args.logits is not None:
+        options["logits"] = args.logits
+    if args.model not in PHYSICAL_MODELS and (args.no_kv_cache or options):
         flags = ["--no-kv-cache", "--logits", *(str(t.flag) for t in FLAGGED_TERMS)]
         raise SpecError(
             f"{', '.join(flags[:-1])} and {flags[-1]} apply to --model "
             f"{' or '.join(PHYSICAL_MODELS)}, not {args.model!r}."
         )
-    return args.model
+    return options
+
+
+def _spec(args: argparse.Namespace, facts: Any) -> Any:
+    """The model of ``--model`` with the physical-model flags and the engine facts of the
+    data (``sweetspot.fitting.spec_for``: the library's one rule)."""
+    from ..exceptions import SpecError
+    from ..fitting import spec_for
+    from ..models import PHYSICAL_MODELS
+
+    options = _options(args)
+    if args.model not in PHYSICAL_MODELS:
+        return args.model
+    if args.no_kv_cache and facts.get("kv_cache") is True:
+        raise SpecError(
+            "--no-kv-cache contradicts the data's kv_cache column (True: the engine keeps "
+            "a KV cache); drop --no-kv-cache, or correct the column if it is wrong."
+        )
+    return spec_for(args.model, False if args.no_kv_cache else None, facts, options=options)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from ..evaluate import choose_model
     from ..exceptions import SpecError
-    from ..fitting import cross_validate, fit
+    from ..fitting import cross_validate, engine_facts, fit
     from ..io import read_measurements
     from ..io.parquet import should_stream
 
-    spec = _spec(args)
+    _options(args)  # flags a free model does not take are refused before reading data
     if args.format in ("auto", "parquet") and should_stream(args.file):
+        spec = _spec(args, engine_facts(args.file))
         # a Parquet directory or a big Parquet file: fitted batch by batch, bounded memory
         if args.group or args.cv:
             raise SpecError(
@@ -71,6 +89,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         print(json.dumps(res.to_dict(), indent=2) if args.json else res.report())
         return 0
     data = read_measurements(args.file, format=args.format)
+    spec = _spec(args, engine_facts(data))
     if args.model == "auto":
         spec, why = choose_model(data, args.arch)
         print(
@@ -226,9 +245,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--logits",
-        default="last",
         choices=list(LOGITS_CHOICES),
-        help="physical models: LM head positions",
+        default=None,
+        help="physical models: LM head positions (default: all for hf-transformers data, "
+        "else last)",
     )
     for term in FLAGGED_TERMS:  # one flag per switchable term of sweetspot.models.TERMS
         p.add_argument(

@@ -36,14 +36,22 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._validation import check_choice
-from ..exceptions import SpecError
+from ..exceptions import SpecError, SweetspotWarning
 from ..io import read_measurements
 from ..io.parquet import DEFAULT_BATCH_ROWS, STREAM_MIN_ROWS, ParquetDataset, should_stream
 from ..models import ModelName, ModelSpec, as_spec
 from ..result import FitResult
 from . import _memory, _stream
 from ._core import ILL_CONDITIONED, CVResult
-from ._data import ArchitectureArg, FitData, check_k, check_seed, resolve_architectures
+from ._data import (
+    ArchitectureArg,
+    FitData,
+    check_k,
+    check_seed,
+    engine_facts,
+    resolve_architectures,
+    spec_for,
+)
 from ._solver import one_blas_thread
 from ._stream import fold_of_rows
 
@@ -58,19 +66,31 @@ __all__ = [
     "Loss",
     "cross_validate",
     "cross_validate_parquet",
+    "engine_facts",
     "fit",
     "fit_parquet",
     "fold_of_rows",
+    "spec_for",
 ]
 
 Loss = Literal["relative", "absolute", "mape"]
 LOSSES: tuple[str, ...] = ("relative", "absolute", "mape")
 
 
-def _as_data(data: Any) -> FitData:
+def _as_data(data: Any) -> tuple[FitData, tuple[tuple[str, type[Warning]], ...]]:
+    """The fit's arrays, and the warnings reading the data raised (re-raised here and
+    recorded in the fit's report)."""
     if isinstance(data, FitData):
-        return data
-    return FitData.from_frame(read_measurements(data))
+        return data, ()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SweetspotWarning)
+        frame = read_measurements(data)
+    raised = []
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if issubclass(w.category, SweetspotWarning):
+            raised.append((str(w.message), w.category))
+    return FitData.from_frame(frame), tuple(raised)
 
 
 def _check_stream(loss: Any, batch_rows: Any) -> None:
@@ -95,7 +115,7 @@ def fit(
     *,
     architecture: ArchitectureArg = None,
     loss: Loss = "relative",
-    kv_cache: bool = True,
+    kv_cache: bool | None = None,
 ) -> FitResult:
     """Fit an energy model to measurements.
 
@@ -119,9 +139,12 @@ def fit(
         the architectures are looked up from the data's ``model`` column.
     loss : {"relative", "absolute", "mape"}
         See the module docstring. Physical coefficients are constrained non-negative.
-    kv_cache : bool
+    kv_cache : bool, optional
         Physical models: whether the engine keeps a KV cache (False for Hugging Face
-        ``use_cache=False`` data such as Wilkins et al.).
+        ``use_cache=False`` data such as Wilkins et al.). Default: what the data's
+        ``kv_cache`` column says, else True. The engine facts of the rows (``kv_cache``,
+        ``engine``, ``n_gpus``) must be single-valued, and a spec that contradicts the
+        ``kv_cache`` column is an error (see :func:`sweetspot.fitting.spec_for`).
 
     Returns
     -------
@@ -151,12 +174,13 @@ def fit(
     True
     """
     check_choice(loss, "loss", LOSSES)
-    spec = as_spec(model, kv_cache=kv_cache)
+    _check_model(model, kv_cache)
     if loss != "mape" and should_stream(data):  # Parquet directory, or a file of >= 1e6 rows
-        return _fit_parquet(data, spec, architecture, loss, DEFAULT_BATCH_ROWS, None)
-    d = _as_data(data)
+        return _fit_parquet(data, model, kv_cache, architecture, loss, DEFAULT_BATCH_ROWS, None)
+    d, raised = _as_data(data)
+    spec = spec_for(model, kv_cache, d.facts)
     archs = resolve_architectures(spec, architecture, d.labels)
-    return _memory.fit_data(d, spec, archs, loss)
+    return _memory.fit_data(d, spec, archs, loss, data_warnings=raised)
 
 
 def fit_parquet(
@@ -165,7 +189,7 @@ def fit_parquet(
     *,
     architecture: ArchitectureArg = None,
     loss: Loss = "relative",
-    kv_cache: bool = True,
+    kv_cache: bool | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     column_map: Mapping[str, str] | None = None,
 ) -> FitResult:
@@ -222,13 +246,19 @@ def fit_parquet(
     """
     check_choice(loss, "loss", LOSSES)
     _check_stream(loss, batch_rows)
-    spec = as_spec(model, kv_cache=kv_cache)
-    return _fit_parquet(path, spec, architecture, loss, int(batch_rows), column_map)
+    _check_model(model, kv_cache)
+    return _fit_parquet(path, model, kv_cache, architecture, loss, int(batch_rows), column_map)
+
+
+def _check_model(model: Any, kv_cache: bool | None) -> None:
+    """Refuse a bad model or option before any data is read."""
+    as_spec(model, kv_cache=True if kv_cache is None else kv_cache)
 
 
 def _fit_parquet(
     path: Any,
-    spec: ModelSpec,
+    model: Any,
+    kv_cache: bool | None,
     architecture: ArchitectureArg,
     loss: str,
     batch_rows: int,
@@ -236,7 +266,9 @@ def _fit_parquet(
 ) -> FitResult:
     data = ParquetDataset.open(path)
     with one_blas_thread():
-        res, msgs = _stream.fit_dataset(data, spec, architecture, loss, batch_rows, column_map)
+        res, msgs = _stream.fit_dataset(
+            data, model, kv_cache, architecture, loss, batch_rows, column_map
+        )
     for text, cat in msgs:
         warnings.warn(text, cat, stacklevel=3)
     return res
@@ -251,7 +283,7 @@ def cross_validate(
     groups: str | Sequence[Any] | NDArray[Any] | None = None,
     architecture: ArchitectureArg = None,
     loss: Loss = "relative",
-    kv_cache: bool = True,
+    kv_cache: bool | None = None,
 ) -> CVResult:
     """Cross-validated MAPE of a model: random k-fold, grouped, or leave-one-model-out.
 
@@ -277,12 +309,13 @@ def cross_validate(
         ``.mape`` is in percent; ``.predicted_j`` holds every row's held-out prediction.
     """
     check_choice(loss, "loss", LOSSES)
-    spec = as_spec(model, kv_cache=kv_cache)
+    _check_model(model, kv_cache)
     if loss != "mape" and should_stream(data) and (groups is None or isinstance(groups, str)):
         return _cross_validate_parquet(
-            data, spec, architecture, loss, DEFAULT_BATCH_ROWS, None, k, seed, groups
+            data, model, kv_cache, architecture, loss, DEFAULT_BATCH_ROWS, None, k, seed, groups
         )
-    d = _as_data(data)
+    d, _ = _as_data(data)
+    spec = spec_for(model, kv_cache, d.facts)
     archs = resolve_architectures(spec, architecture, d.labels)
     n = d.n_rows
     if groups is None:
@@ -324,7 +357,7 @@ def cross_validate_parquet(
     groups: str | None = None,
     architecture: ArchitectureArg = None,
     loss: Loss = "relative",
-    kv_cache: bool = True,
+    kv_cache: bool | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     column_map: Mapping[str, str] | None = None,
 ) -> CVResult:
@@ -364,15 +397,16 @@ def cross_validate_parquet(
             "groups must be a column name for a streamed cross-validation (per-row labels "
             f"would have to be held in memory); got {type(groups).__name__}."
         )
-    spec = as_spec(model, kv_cache=kv_cache)
+    _check_model(model, kv_cache)
     return _cross_validate_parquet(
-        path, spec, architecture, loss, int(batch_rows), column_map, k, seed, groups
+        path, model, kv_cache, architecture, loss, int(batch_rows), column_map, k, seed, groups
     )
 
 
 def _cross_validate_parquet(
     path: Any,
-    spec: ModelSpec,
+    model: Any,
+    kv_cache: bool | None,
     architecture: ArchitectureArg,
     loss: str,
     batch_rows: int,
@@ -388,7 +422,8 @@ def _cross_validate_parquet(
     with one_blas_thread():
         return _stream.cross_validate_dataset(
             data,
-            spec,
+            model,
+            kv_cache,
             architecture,
             loss,
             batch_rows,

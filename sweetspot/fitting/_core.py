@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..architecture import Architecture
-from ..exceptions import FitError, IllConditionedWarning, NegativeCoefficientWarning
+from ..exceptions import (
+    FitError,
+    IllConditionedWarning,
+    NegativeCoefficientWarning,
+    NonPhysicalWarning,
+)
 from ..models import ModelSpec
 from ..result import FitResult
 from ._solver import Solution
@@ -69,27 +74,72 @@ class Stats:
         self.n_out_range = (min(lo, float(n_out.min())), max(hi, float(n_out.max())))
 
 
-def fit_messages(spec: ModelSpec, coef: _F64, cond: float) -> list[tuple[str, type[Warning]]]:
-    """Warnings a fit deserves: ill-conditioning, negative free coefficients."""
+def fit_messages(
+    spec: ModelSpec,
+    sol: Solution,
+    unit: float,
+    n: int,
+    facts: Mapping[str, Any],
+    batch_range: tuple[float, float],
+) -> list[tuple[str, type[Warning]]]:
+    """Warnings a fit deserves, before looking at its predictions.
+
+    - ill-conditioning (condition number of the scaled design above :data:`ILL_CONDITIONED`);
+    - free coefficients that are *significantly* negative: below minus twice their standard
+      error (or, without one, beyond rounding of the scaled problem); a coefficient that is
+      zero to rounding (-4.5e-20) is not one;
+    - a free polynomial on data whose engine it cannot describe: a quadratic form on a
+      cache-off engine (cubic terms), or rows at several batch sizes.
+    """
     msgs: list[tuple[str, type[Warning]]] = []
-    if cond > ILL_CONDITIONED:
+    if sol.cond > ILL_CONDITIONED:
         msgs.append(
             (
-                f"ill-conditioned design (condition number {cond:.2g} after column scaling): "
-                "coefficients are poorly determined; measure a wider (n_in, n_out) grid.",
+                f"ill-conditioned design (condition number {sol.cond:.2g} after column "
+                "scaling): coefficients are poorly determined; measure a wider (n_in, n_out) "
+                "grid.",
                 IllConditionedWarning,
             )
         )
-    if not spec.is_physical:
-        neg = [f"{nm} = {v:.3g}" for nm, v in zip(spec.param_names, coef, strict=True) if v < 0]
-        if neg:
-            msgs.append(
-                (
-                    f"negative free coefficient(s) {', '.join(neg)}: the model may predict "
-                    "implausible (even negative) energy outside the fitted range.",
-                    NegativeCoefficientWarning,
-                )
+    if spec.is_physical:
+        return msgs
+    coef = sol.coef * unit
+    se = sol.stderr * unit if sol.stderr is not None else np.full(coef.shape, np.nan)
+    rounding = 1e-9 * np.sqrt(max(n, 1))
+    neg = [
+        f"{name} = {v:.3g}"
+        for name, v, e, b in zip(spec.param_names, coef, se, sol.scaled, strict=True)
+        if v < 0 and (-v > 2 * e if np.isfinite(e) else abs(b) > rounding)
+    ]
+    if neg:
+        msgs.append(
+            (
+                f"negative free coefficient(s) {', '.join(neg)} (beyond twice the standard "
+                "error): the model may predict implausible (even negative) energy outside "
+                "the fitted range.",
+                NegativeCoefficientWarning,
             )
+        )
+    if facts.get("kv_cache") is False:
+        msgs.append(
+            (
+                f"the data's kv_cache column says the engine recomputes the prefix (KV cache "
+                f"off): its energy has cubic terms that the free model {spec.name!r} cannot "
+                "describe. Use a physical model, which takes the cache from the data: "
+                "model='flops' (sweetspot fit --model flops).",
+                NonPhysicalWarning,
+            )
+        )
+    if batch_range[0] != batch_range[1]:
+        msgs.append(
+            (
+                f"the rows span batch sizes {batch_range[0]:g}..{batch_range[1]:g}, which the "
+                f"free model {spec.name!r} cannot tell apart: it fits an average of "
+                "different engines. Fit each batch size apart (filter on batch_size), or a "
+                "physical model, which prices each row at its batch size.",
+                NonPhysicalWarning,
+            )
+        )
     return msgs
 
 
@@ -101,11 +151,15 @@ def assemble(
     stats: Stats,
     unit: float,
     archs: Mapping[str, Architecture],
-    batch_sizes: set[float],
+    batch_range: tuple[float, float],
     models: list[str],
     meta: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    data_warnings: tuple[tuple[str, type[Warning]], ...] = (),
 ) -> tuple[FitResult, list[tuple[str, type[Warning]]]]:
-    """The FitResult of a solved fit and its statistics, with the warnings it deserves."""
+    """The FitResult of a solved fit and its statistics, with every warning it deserves
+    (those the data raised when read come first, then the fit's, then the check of its
+    predictions over the fitted range); ``fit_warnings`` records them all."""
     k = len(spec.param_names)
     n = stats.n
     coef = sol.coef * unit
@@ -124,7 +178,9 @@ def assemble(
         if spec.is_physical:
             se_s[sol.scaled <= 0] = np.nan  # held at the bound: no symmetric standard error
     se = se_s / sol.scale * unit
-    msgs = fit_messages(spec, coef, sol.cond)
+    sol = replace(sol, stderr=se / unit)
+    msgs = list(data_warnings) + fit_messages(spec, sol, unit, n, facts, batch_range)
+    several = batch_range[0] != batch_range[1]
     res = FitResult(
         spec=spec,
         loss=loss,
@@ -133,7 +189,8 @@ def assemble(
         stderrs=tuple(float(v) for v in se),
         units=spec.param_units,
         architectures=tuple(sorted(archs.items())),
-        batch_size=next(iter(batch_sizes)) if len(batch_sizes) == 1 else 1.0,
+        batch_size=float("nan") if several else float(batch_range[0]),
+        batch_range=(float(batch_range[0]), float(batch_range[1])),
         n_rows=int(n),
         mape=stats.ape_sum / n,
         max_ape=stats.ape_max,
@@ -143,10 +200,12 @@ def assemble(
         n_in_range=stats.n_in_range,
         n_out_range=stats.n_out_range,
         models=tuple(m for m in models if m),
-        fit_warnings=tuple(t for t, _ in msgs),
         meta=dict(meta),
     )
-    return res, msgs
+    why = res.non_physical()
+    if why is not None:
+        msgs.append((why + ".", NonPhysicalWarning))
+    return replace(res, fit_warnings=tuple(t for t, _ in msgs)), msgs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,13 @@ ArchitectureArg = Architecture | str | Mapping[str, Architecture | str] | None
 #: Columns of the data recorded in a fit's ``meta`` when they hold a single value.
 META_COLUMNS: tuple[str, ...] = ("gpu", "engine", "n_gpus", "dtype")
 
+#: Engine facts a row carries about how it was measured: one fit describes one value of each.
+FACT_COLUMNS: tuple[str, ...] = ("kv_cache", "engine", "n_gpus")
+
+#: Engines known to compute the LM head at every position of a pass (Hugging Face
+#: ``transformers``' ``generate``) rather than for the generated token only.
+ALL_LOGITS_ENGINES: frozenset[str] = frozenset({"hf-transformers"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class FitData:
@@ -43,6 +50,9 @@ class FitData:
         The ``model`` of each row (None: the data has no model column).
     frame : pandas.DataFrame or None
         The validated frame the arrays come from (group columns, provenance), if any.
+    facts : mapping
+        The engine facts of the rows (:func:`engine_facts`): ``kv_cache``, ``engine``,
+        ``n_gpus`` where the data has those columns.
     """
 
     n_in: _F64
@@ -51,6 +61,7 @@ class FitData:
     batch_size: _F64
     labels: NDArray[np.object_] | None = None
     frame: pd.DataFrame | None = field(default=None, repr=False)
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.energy_j.shape
@@ -87,7 +98,15 @@ class FitData:
             else np.ones_like(n_in)
         )
         labels = df["model"].astype(str).to_numpy(dtype=object) if "model" in df.columns else None
-        return cls(n_in=n_in, n_out=n_out, energy_j=y, batch_size=batch, labels=labels, frame=df)
+        return cls(
+            n_in=n_in,
+            n_out=n_out,
+            energy_j=y,
+            batch_size=batch,
+            labels=labels,
+            frame=df,
+            facts=engine_facts(df),
+        )
 
     @property
     def n_rows(self) -> int:
@@ -108,7 +127,128 @@ class FitData:
             batch_size=self.batch_size[rows],
             labels=None if self.labels is None else self.labels[rows],
             frame=None if self.frame is None else self.frame.iloc[rows],
+            facts=self.facts,
         )
+
+
+def engine_facts(data: Any) -> dict[str, Any]:
+    """What the rows say about how they were measured: the single value of each of
+    ``kv_cache``, ``engine`` and ``n_gpus`` the data has a column for.
+
+    Parameters
+    ----------
+    data : DataFrame, FitData, or a path
+        A validated measurement frame, fit data, or a Parquet file or directory (whose
+        fact columns are read batch by batch).
+
+    Raises
+    ------
+    SpecError
+        A column holds several values: one fit describes one engine configuration.
+    """
+    if isinstance(data, FitData):
+        return dict(data.facts)
+    if not isinstance(data, pd.DataFrame):
+        from ..io.parquet import ParquetDataset
+
+        facts: dict[str, Any] = {}
+        need = {"n_in", "n_out", "energy_j", "n_requests", *FACT_COLUMNS}
+        for batch in ParquetDataset.open(data).batches(columns=need):
+            for key, value in engine_facts(batch.frame).items():
+                if facts.setdefault(key, value) != value:
+                    raise _mixed(key, [facts[key], value])
+        return facts
+    frame = data
+    facts = {}
+    for col in FACT_COLUMNS:
+        if col not in frame.columns:
+            continue
+        values = pd.unique(frame[col].dropna())
+        if len(values) > 1:
+            raise _mixed(col, [v.item() if hasattr(v, "item") else v for v in values])
+        if len(values) == 1:
+            v = values[0]
+            facts[col] = v.item() if hasattr(v, "item") else v
+    return facts
+
+
+def _mixed(col: str, values: list[Any]) -> SpecError:
+    shown = ", ".join(repr(v) for v in values[:5])
+    return SpecError(
+        f"the data mixes {col} values ({shown}); one fit describes one engine configuration. "
+        f"Fit each value apart: filter the rows on {col!r} (or use `sweetspot fit --group "
+        f"{col}`)."
+    )
+
+
+def spec_for(
+    model: Any,
+    kv_cache: bool | None,
+    facts: Mapping[str, Any],
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> ModelSpec:
+    """The model to fit, with the engine facts of the data applied (one rule for every
+    entry point: fit, cross_validate, evaluate, the CLI and the tables).
+
+    Parameters
+    ----------
+    model : str or ModelSpec
+        A family name, or a spec used as given.
+    kv_cache : bool or None
+        The caller's choice; None: the data's ``kv_cache`` column, else True.
+    facts : mapping
+        The data's engine facts (:func:`engine_facts`).
+    options : mapping, optional
+        Physical options for a family name (``per_pass=True``, ``logits="last"``...).
+
+    Returns
+    -------
+    ModelSpec
+        For a physical family name: ``kv_cache`` as above, and ``logits="all"`` on an
+        engine that computes every position's logits (``engine = "hf-transformers"``)
+        unless ``options`` sets ``logits``.
+
+    Raises
+    ------
+    SpecError
+        A physical spec whose ``kv_cache`` contradicts the data's ``kv_cache`` column (the
+        message names the column and how to override it), or a bad model or option.
+    """
+    from dataclasses import replace
+
+    from ..models import as_spec
+
+    fact = facts.get("kv_cache")
+    spec = as_spec(model, kv_cache=True if kv_cache is None else kv_cache)
+    if not isinstance(model, ModelSpec) and spec.is_physical:
+        opts = dict(options or {})
+        if kv_cache is None and fact is not None:
+            opts["kv_cache"] = bool(fact)
+        if "logits" not in opts and str(facts.get("engine", "")) in ALL_LOGITS_ENGINES:
+            opts["logits"] = "all"
+        try:
+            spec = replace(spec, **opts)
+        except TypeError as exc:
+            raise SpecError(f"unknown model option in {sorted(opts)}: {exc}") from None
+    elif options:
+        raise SpecError(
+            f"options {sorted(options)} apply to a physical family name, not to {model!r}."
+        )
+    if spec.is_physical and fact is not None and bool(fact) != spec.kv_cache:
+        said = "keeps a KV cache" if fact else "recomputes the prefix (KV cache off)"
+        fix = (
+            f"build the spec with kv_cache={bool(fact)}"
+            if isinstance(model, ModelSpec)
+            else f"leave kv_cache unset (the data's value) or pass kv_cache={bool(fact)}"
+        )
+        raise SpecError(
+            f"the model {spec.label!r} has kv_cache={spec.kv_cache}, but the data's kv_cache "
+            f"column says the engine {said} (kv_cache={bool(fact)}). The column records how "
+            f"the rows were measured: {fix}; or, if the column is wrong, correct or drop it "
+            "(data.drop(columns='kv_cache'))."
+        )
+    return spec
 
 
 def present(labels: NDArray[np.object_] | None) -> list[str]:

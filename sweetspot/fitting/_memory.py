@@ -36,6 +36,7 @@ def fit_data(
     loss: str,
     *,
     emit_warnings: bool = True,
+    data_warnings: tuple[tuple[str, type[Warning]], ...] = (),
 ) -> FitResult:
     """Fit ``spec`` to the rows of ``d`` (validated) and assemble the FitResult."""
     k = len(spec.param_names)
@@ -63,12 +64,14 @@ def fit_data(
         stats=stats,
         unit=unit,
         archs=archs,
-        batch_sizes={float(b) for b in np.unique(d.batch_size)},
+        batch_range=(float(d.batch_size.min()), float(d.batch_size.max())),
         models=d.models,
         meta=meta.result(source),
+        facts=d.facts,
+        data_warnings=data_warnings,
     )
     if emit_warnings:
-        for text, cat in msgs:
+        for text, cat in msgs[len(data_warnings) :]:  # the data's were raised when read
             warnings.warn(text, cat, stacklevel=3)
     return res
 

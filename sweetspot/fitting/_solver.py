@@ -147,6 +147,7 @@ class Solution:
     inv_gram: _F64  # (Xs^T Xs)^-1 of the column-scaled problem
     cond: float  # 2-norm condition number of the column-scaled design
     rank: int
+    stderr: _F64 | None = None  # standard errors of coef (set once the residuals are known)
 
 
 def solve(Raug: _F64, n: int, nonneg: bool) -> Solution:

@@ -19,6 +19,7 @@ are accumulated separately; the training triangle of fold i combines the others 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from ._data import (
     present,
     rank_message,
     resolve_architectures,
+    spec_for,
     too_few_rows,
 )
 
@@ -139,23 +141,53 @@ def fold_of_rows(row_ids: ArrayLike, n_rows: int, k: int, seed: int = 0) -> NDAr
     return np.where(pos < edge, pos // (q + 1), r + (pos - edge) // max(q, 1)).astype(np.int64)
 
 
+class _Spec:
+    """The model, resolved with the engine facts of the first batch; every later batch must
+    state the same facts (one fit describes one engine configuration)."""
+
+    def __init__(self, model: Any, kv_cache: bool | None, label: str) -> None:
+        self.model, self.kv_cache, self.label = model, kv_cache, label
+        self.facts: dict[str, Any] | None = None
+        self.spec: ModelSpec | None = None
+
+    def of(self, d: FitData) -> ModelSpec:
+        if self.facts is None:
+            self.facts = dict(d.facts)
+            self.spec = spec_for(self.model, self.kv_cache, self.facts)
+        elif dict(d.facts) != self.facts:
+            col = next(
+                c for c in set(self.facts) | set(d.facts) if self.facts.get(c) != d.facts.get(c)
+            )
+            raise SpecError(
+                f"the data mixes {col} values ({self.facts.get(col)!r} and {d.facts.get(col)!r}) "
+                f"in {self.label}; one fit describes one engine configuration. Fit each value "
+                f"apart: filter the rows on {col!r}."
+            )
+        assert self.spec is not None
+        return self.spec
+
+    def final(self) -> ModelSpec:
+        if self.spec is None:  # no rows: resolve without facts for the messages
+            self.spec = spec_for(self.model, self.kv_cache, {})
+        return self.spec
+
+
 class _Labels:
     """Model labels seen so far and their resolved architectures."""
 
-    def __init__(self, spec: ModelSpec, architecture: ArchitectureArg) -> None:
-        self.spec = spec
+    def __init__(self, architecture: ArchitectureArg) -> None:
         self.architecture = architecture
         self.seen: set[str] = set()
         self.has_column = False
         self.archs: dict[str, Architecture] = {}
         self.resolved = False
 
-    def add(self, d: FitData) -> dict[str, Architecture]:
+    def add(self, d: FitData, spec: ModelSpec) -> dict[str, Architecture]:
         self.has_column = d.labels is not None
         new = set(present(d.labels)) - self.seen if d.labels is not None else set()
         if not self.resolved or new:
             self.seen |= new
-            self.archs = resolve_architectures(self.spec, self.architecture, self.labels)
+            self.archs = resolve_architectures(spec, self.architecture, self.labels)
             self.resolved = True
         return self.archs
 
@@ -196,35 +228,40 @@ def _levels(
 
 def fit_dataset(
     data: ParquetDataset,
-    spec: ModelSpec,
+    model: Any,
+    kv_cache: bool | None,
     architecture: ArchitectureArg,
     loss: str,
     batch_rows: int,
     column_map: Mapping[str, str] | None,
 ) -> tuple[FitResult, list[tuple[str, type[Warning]]]]:
     """Fit ``spec`` to a Parquet dataset in two passes; the result and its warnings."""
-    k = len(spec.param_names)
-    labels = _Labels(spec, architecture)
+    specs = _Spec(model, kv_cache, data.label)
+    labels = _Labels(architecture)
     meta = Meta()
-    R = solver.empty(k)
+    R: _F64 | None = None
     n = 0
     y_sum = 0.0
     unit = 1.0
-    batch_sizes: set[float] = set()
+    batch_lo, batch_hi = math.inf, -math.inf
     for _, _, _, df in data.batches(batch_rows, column_map=column_map):
         d = FitData.from_frame(df)
-        archs = labels.add(d)
-        if n == 0:
+        spec = specs.of(d)
+        archs = labels.add(d, spec)
+        if R is None:
             unit = solver.unit_of(d.energy_j)
+            R = solver.empty(len(spec.param_names))
         y = d.energy_j / unit
         R = solver.reduce(R, design(spec, d, archs), y, loss)
         n += y.size
         y_sum += float(y.sum())
-        if len(batch_sizes) <= 1:
-            batch_sizes.update(float(b) for b in np.unique(d.batch_size))
+        batch_lo = min(batch_lo, float(d.batch_size.min()))
+        batch_hi = max(batch_hi, float(d.batch_size.max()))
         meta.add(df)
-    if n == 0:
+    if n == 0 or R is None:
         raise _no_rows(data)
+    spec = specs.final()
+    k = len(spec.param_names)
     if n < k:
         raise too_few_rows(spec, n)
     archs = labels.archs
@@ -244,9 +281,10 @@ def fit_dataset(
         stats=stats,
         unit=unit,
         archs=archs,
-        batch_sizes=batch_sizes,
+        batch_range=(batch_lo, batch_hi),
         models=present(labels.labels),
         meta=meta.result(data.label),
+        facts=specs.facts or {},
     )
 
 
@@ -298,7 +336,8 @@ def _grouped(f: NDArray[np.int64]) -> Iterator[tuple[int, NDArray[np.intp]]]:
 
 def cross_validate_dataset(
     data: ParquetDataset,
-    spec: ModelSpec,
+    model: Any,
+    kv_cache: bool | None,
     architecture: ArchitectureArg,
     loss: str,
     batch_rows: int,
@@ -308,17 +347,18 @@ def cross_validate_dataset(
     groups: str | None,
 ) -> CVResult:
     """Cross-validate ``spec`` on a Parquet dataset in two passes."""
-    kp = len(spec.param_names)
-    width = kp + 1
+    specs = _Spec(model, kv_cache, data.label)
     folds = _Folds(k, seed, data.n_rows, groups)
-    labels = _Labels(spec, architecture)
+    labels = _Labels(architecture)
     tris: list[_F64] = []
     counts: list[int] = []
     y_rows = 0
     unit = 1.0
     for file, first, start, df in data.batches(batch_rows, column_map=column_map):
         d = FitData.from_frame(df)
-        archs = labels.add(d)
+        spec = specs.of(d)
+        kp = len(spec.param_names)
+        archs = labels.add(d, spec)
         f = folds.of(df, start, file, first)
         X = design(spec, d, archs)
         if y_rows == 0:
@@ -332,6 +372,9 @@ def cross_validate_dataset(
         y_rows += d.n_rows
     if y_rows == 0:
         raise _no_rows(data)
+    spec = specs.final()
+    kp = len(spec.param_names)
+    width = kp + 1
     if groups is not None and folds.count < 2:
         raise SpecError(f"grouped cross-validation needs >= 2 groups; got {folds.count}.")
     archs = labels.archs
