@@ -297,20 +297,32 @@ def _optimum(params: Any, n_in: NDArray[np.float64], hi: float) -> tuple[NDArray
 
 
 def _status(
-    n_star: NDArray[np.float64], interior: NDArray[np.bool_], lo: float, hi: float
+    params: Any,
+    n_in: NDArray[np.float64],
+    n_star: NDArray[np.float64],
+    interior: NDArray[np.bool_],
+    lo: float,
+    hi: float,
 ) -> NDArray[np.str_]:
-    """Where each optimum lies: in / below / above the plotted range, or a boundary."""
+    """Where each optimum lies: in / below / above the plotted range, or a boundary whose
+    direction is read off the energy per token itself: "rises" when it is higher at twice
+    the boundary optimum than at it, "falls" otherwise."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        e_at = np.asarray(energy(params, n_in, n_star), dtype=float) / n_star
+        e_next = np.asarray(energy(params, n_in, 2.0 * n_star), dtype=float) / (2.0 * n_star)
+    rises = e_next > e_at
     return np.where(
         interior,
         np.where(n_star < lo, "below", np.where(n_star > hi, "above", "in")),
-        np.where(n_star <= 1.0 + 1e-9, "rises", "falls"),
+        np.where(rises, "rises", "falls"),
     )
 
 
 _STATUS_TEXT = {
     "below": "n_out* < {lo:.0f}, below the plot",
     "above": "n_out* > {hi:.0f}, above the plot",
-    "rises": "no interior optimum: energy/token rises with n_out (n_out* = 1)",
+    "rises": "no interior optimum: energy/token rises with n_out from its minimum at the "
+    "shortest output",
     "falls": "no interior optimum: energy/token keeps falling with n_out",
 }
 
@@ -422,7 +434,7 @@ def efficiency_heatmap(
         ax.text(0.5, 0.5, f"no sweet spot: {exc}", transform=ax.transAxes, ha="center",
                 wrap=True, fontsize="small", bbox={"fc": "white", "alpha": 0.85})  # fmt: skip
     else:
-        status = _status(n_star, interior, lo, hi)
+        status = _status(params, x, n_star, interior, lo, hi)
         y = np.where(status == "in", n_star, np.nan)
         (line,) = ax.plot(x, y, color=_CURVE_COLOR, lw=2.2, label="sweet spot n_out*(n_in)")
         line.set_gid("sweet-spot")
@@ -489,7 +501,7 @@ def efficiency_vs_n_out(
     fig = ax.figure
     fitted_i, fitted_o = _fitted_range(params, 0), _fitted_range(params, 1)
     n_star, eta_star, interior = _optimum(params, levels, hi)
-    status = _status(n_star, interior, lo, hi)
+    status = _status(params, levels, n_star, interior, lo, hi)
     eta_all = []
     for ni, c, ns, es, st in zip(
         levels, _colors(levels.size), n_star, eta_star, status, strict=True

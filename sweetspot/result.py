@@ -579,15 +579,26 @@ class FitResult:
             float(round(lo)),
             float(round(hi)),
         ]
+        n_out_max = 2.0**20
         try:
-            sp = sweet_spot(self, np.asarray(grid, dtype=float), n_out_max=2.0**20)
+            sp = sweet_spot(self, np.asarray(grid, dtype=float), n_out_max=n_out_max, warn=False)
         except Exception as exc:  # report must never fail; say why instead
             return [f"    not available: {exc}"]
         out = ["    n_in    n_out*      J/token    tokens/J"]
-        for ni, no, e, interior in zip(
-            grid, sp.n_out, sp.energy_per_token_j, sp.interior, strict=True
+        lo_o, hi_o = self.n_out_range
+        for ni, no, e, interior, extrap in zip(
+            grid, sp.n_out, sp.energy_per_token_j, sp.interior, sp.extrapolated, strict=True
         ):
-            tag = "" if interior else "  (boundary)"
+            tags = []
+            if not interior:
+                end = "n_out = 1" if no <= 1.0 else f"n_out_max = {n_out_max:.0f}"
+                tags.append(f"boundary: {end}, no interior sweet spot")
+            if extrap:
+                tags.append(f"extrapolated: outside the fitted n_out {lo_o:g}..{hi_o:g}")
+            tag = f"  ({'; '.join(tags)})" if tags else ""
+            if not e > 0:
+                out.append(f"    {ni:<7g} {no:<10.1f} non-physical (energy <= 0){tag}")
+                continue
             out.append(f"    {ni:<7g} {no:<10.1f} {e:<10.4g} {1 / e:<10.4g}{tag}")
         return out
 

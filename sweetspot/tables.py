@@ -140,12 +140,16 @@ def _sweet_spots(res: FitResult) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n in N_IN_GRID:
         try:
-            sp = sweet_spot(res, float(n))
+            sp = sweet_spot(res, float(n), warn=False)
+            e = float(sp.energy_per_token_j)
             out[str(n)] = {
                 "n_out": float(sp.n_out),
-                "energy_per_token_j": float(sp.energy_per_token_j),
-                "tokens_per_joule": float(1.0 / sp.energy_per_token_j),
+                "energy_per_token_j": e if e > 0 else None,
+                "tokens_per_joule": 1.0 / e if e > 0 else None,
+                "extrapolated": bool(sp.extrapolated),
             }
+            if not e > 0:
+                out[str(n)]["note"] = "non-physical: the model's energy per token is <= 0 there"
         except (NoOptimumError, SpecError) as exc:
             out[str(n)] = {"n_out": None, "note": str(exc)[:200]}
     return out
@@ -194,13 +198,8 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
         data = read_measurements(path, format=info["format"])
         table = evaluate(data, k=k, seed=seed)
         summary = summarise(table)
-        best = str(summary.iloc[0]["family"])
-        sources[source]["recommended_family"] = best
-        sources[source]["recommended_reason"] = (
-            f"lowest {k}-fold CV MAPE averaged over the groups "
-            f"({summary.iloc[0]['cv_mape_mean']:.2f} %); the same family for every group"
-        )
         fams = {f.name: f for f in families_for(data)}
+        entries: list[dict[str, Any]] = []
         for (model, n_gpus), g in data.groupby(["model", "n_gpus"], sort=True):
             for fam_name, fam in fams.items():
                 sel = (table["model"] == model) & (table["n_gpus"] == n_gpus)
@@ -211,7 +210,7 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
                     res = fit(g, fam.spec, architecture=arch)
                 res = _with_meta(res, source, data, g)
                 theta = res.theta
-                fits.append(
+                entries.append(
                     {
                         "source": source,
                         "model": str(model),
@@ -220,7 +219,8 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
                         "engine": str(g["engine"].iloc[0]),
                         "kv_cache": bool(g["kv_cache"].iloc[0]),
                         "family": fam_name,
-                        "recommended": fam_name == best,
+                        "recommended": False,
+                        "non_physical": res.non_physical(),
                         "mape": res.mape,
                         "cv_mape": row["cv_mape"],
                         "lopo_mape": row["lopo_mape"],
@@ -231,6 +231,26 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
                         "fit": res.to_dict(),
                     }
                 )
+        # the recommended family: the best cross-validated one among those that are physical
+        # (positive predicted energy over the fitted range) on every group of the source
+        unphysical = {e["family"] for e in entries if e["non_physical"]}
+        ranked = summary[~summary["family"].isin(unphysical)]
+        if ranked.empty:
+            raise TableError(
+                f"no family of {source} is physical on every group; nothing to recommend."
+            )
+        best = str(ranked.iloc[0]["family"])
+        for e in entries:
+            e["recommended"] = e["family"] == best
+        fits.extend(entries)
+        sources[source]["recommended_family"] = best
+        sources[source]["recommended_reason"] = (
+            f"lowest {k}-fold CV MAPE averaged over the groups "
+            f"({ranked.iloc[0]['cv_mape_mean']:.2f} %) among the families whose predicted energy "
+            "is positive over the fitted range of every group; the same family for every group"
+        )
+        if unphysical:
+            sources[source]["non_physical_families"] = sorted(unphysical)
         for (gpu, n_gpus), pool in data.groupby(["gpu", "n_gpus"], sort=True):
             models = sorted(pd.unique(pool["model"]))
             if len(models) < 2:
@@ -677,7 +697,7 @@ def resolve_params(
         if not group:
             raise TableError(
                 f"{path} holds {len(groups)} fits ({', '.join(groups)}); pick one with "
-                f"--params '{path}#{groups[0]}'."
+                f"'{path}#{groups[0]}' (FILE#GROUP)."
             )
         if group not in doc:
             raise TableError(f"{path} has no fit named {group!r}; it holds {', '.join(groups)}.")

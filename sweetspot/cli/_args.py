@@ -7,6 +7,9 @@ library is offered by the command the day it is added.
 from __future__ import annotations
 
 import argparse
+import functools
+import re
+from collections.abc import Callable
 
 from ..counts import LOGITS
 from ..fitting import LOSSES
@@ -23,6 +26,7 @@ __all__ = [
     "MODEL_CHOICES",
     "N_IN_DEFAULT",
     "POLICY_CHOICES",
+    "flags_named",
     "float_list",
     "int_list",
 ]
@@ -67,3 +71,36 @@ def float_list(text: str) -> list[float]:
     if not vals:
         raise argparse.ArgumentTypeError("expected at least one number")
     return vals
+
+
+#: How library messages spell a fix in Python, and how the command spells it.
+_PYTHON_TO_FLAGS: tuple[tuple[str, str], ...] = (
+    (r"\bn_max=\.\.\.", "--n-max N"),
+    (r"\bn_out_max=\.\.\.", "--n-out-max N"),
+    (r"\bbudget_j=\.\.\.", "--budget-j J"),
+    (r"\bmax_j_per_token=\.\.\.", "--max-j-per-token J"),
+    (r"\bslack=0\b", "--slack 0"),
+    (r"data\[data\.model == name\]", "--group model"),
+)
+
+
+def flags_named(
+    command: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Decorate a command: the Python spellings of a fix in library errors (``n_max=...``)
+    become the command's flags (``--n-max N``), so a command's messages name its flags."""
+    from ..exceptions import SweetspotError
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except SweetspotError as exc:
+            text = str(exc)
+            for pattern, flag in _PYTHON_TO_FLAGS:
+                text = re.sub(pattern, flag, text)
+            if text != str(exc):
+                exc.args = (text, *exc.args[1:])
+            raise
+
+    return run

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ._args import FORMAT_CHOICES, LOSS_CHOICES, N_IN_DEFAULT, int_list
+from ._args import FORMAT_CHOICES, LOSS_CHOICES, N_IN_DEFAULT, flags_named, int_list
 
 __all__ = ["register"]
 
@@ -28,6 +28,7 @@ def _progress_factory(total: int, description: str) -> Any:
     return prog, step
 
 
+@flags_named
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -125,6 +126,7 @@ def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
     return fits
 
 
+@flags_named
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..exceptions import NoOptimumError, TableError
     from ..optimum import sweet_spot
@@ -160,19 +162,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
             f"   {'n_in':>6} {'n_out*':>9} {'J/token':>10} {'tokens/J':>9} "
             f"{'E(n_in, n_out*) J':>18}"
         )
+        why = res.non_physical() if not res.is_pooled else None
+        if why:
+            print(f"   NON-PHYSICAL: {why}; its energies are not printed")
         for n in n_in:
             try:
-                sp = sweet_spot(res, float(n), n_out_max=args.n_out_max)
+                sp = sweet_spot(res, float(n), n_out_max=args.n_out_max, warn=False)
             except NoOptimumError as exc:
                 print(f"   {n:>6} no interior optimum: {exc}")
                 continue
             no = float(sp.n_out)
             e = float(sp.energy_per_token_j)
-            tag = "" if bool(sp.interior) else "  (boundary)"
-            extrap = "" if res.n_in_range[0] <= n <= res.n_in_range[1] else "  (extrapolated)"
-            if bool(sp.interior) and not res.n_out_range[0] <= no <= res.n_out_range[1]:
-                extrap += "  (n_out* outside the fitted n_out)"
-            print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g}{tag}{extrap}")
+            tags = []
+            if not bool(sp.interior):
+                tags.append("boundary")
+            if not res.n_in_range[0] <= n <= res.n_in_range[1]:
+                tags.append("extrapolated")
+            elif bool(sp.extrapolated):
+                tags.append("extrapolated: n_out* outside the fitted n_out")
+            tag = "".join(f"  ({t})" for t in tags)
+            if why or not e > 0:
+                print(f"   {n:>6} {no:>9.0f} {'non-physical':>10} {'-':>9} {'-':>18}{tag}")
+                continue
+            print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g}{tag}")
         paper = entry.get("paper_sweet_spot")
         if paper:
             print(

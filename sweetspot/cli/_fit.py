@@ -14,6 +14,7 @@ from ._args import (
     LOSS_CHOICES,
     MODEL_CHOICES,
     N_IN_DEFAULT,
+    flags_named,
     int_list,
 )
 
@@ -62,6 +63,7 @@ def _spec(args: argparse.Namespace, facts: Any) -> Any:
     return spec_for(args.model, False if args.no_kv_cache else None, facts, options=options)
 
 
+@flags_named
 def _cmd_fit(args: argparse.Namespace) -> int:
     from ..evaluate import choose_model
     from ..exceptions import SpecError
@@ -158,35 +160,54 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------------- optimum ---
+@flags_named
 def _cmd_optimum(args: argparse.Namespace) -> int:
     from ..optimum import sweet_spot
-    from ..result import FitResult
+    from ..tables import resolve_params
 
-    res = FitResult.from_json(args.fit)
-    sp = sweet_spot(res, args.n_in, n_out_max=args.n_out_max)
+    res = resolve_params(args.fit, gpu=args.gpu)
+    sp = sweet_spot(res, args.n_in, n_out_max=args.n_out_max, warn=False)
+    why = res.non_physical()
+    rows = []
+    for ni, no, e, it, ex in zip(
+        sp.n_in, sp.n_out, sp.energy_per_token_j, sp.interior, sp.extrapolated, strict=True
+    ):
+        tags = []
+        if not it:
+            tags.append("boundary: no interior sweet spot")
+        if ex:
+            tags.append("extrapolated")
+        if not e > 0 or why:
+            tags.append("non-physical")
+        rows.append((float(ni), float(no), float(e), bool(it), bool(ex), tags))
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "n_in": float(ni),
-                        "n_out_opt": float(no),
-                        "energy_per_token_j": float(e),
-                        "tokens_per_joule": float(1 / e),
-                        "interior": bool(it),
-                    }
-                    for ni, no, e, it in zip(
-                        sp.n_in, sp.n_out, sp.energy_per_token_j, sp.interior, strict=True
-                    )
-                ],
-                indent=2,
-            )
-        )
+        recs = [
+            {
+                "n_in": ni,
+                "n_out_opt": no,
+                "energy_per_token_j": e if e > 0 else None,
+                "tokens_per_joule": 1 / e if e > 0 else None,
+                "interior": it,
+                "extrapolated": ex,
+                "non_physical": "non-physical" in tags,
+            }
+            for ni, no, e, it, ex, tags in rows
+        ]
+        print(json.dumps(recs, indent=2))
         return 0
     print(f"sweet spot of {res.spec.label} ({', '.join(res.models) or 'unnamed data'})")
+    lo_i, hi_i = res.n_in_range
+    lo_o, hi_o = res.n_out_range
+    print(f"fitted n_in {lo_i:g}..{hi_i:g}, n_out {lo_o:g}..{hi_o:g}; n_out_max {args.n_out_max:g}")
+    if why:
+        print(f"warning: {why}")
     print(f"{'n_in':>8} {'n_out*':>10} {'J/token':>12} {'tokens/J':>10}")
-    for ni, no, e, it in zip(sp.n_in, sp.n_out, sp.energy_per_token_j, sp.interior, strict=True):
-        print(f"{ni:>8g} {no:>10.1f} {e:>12.5g} {1 / e:>10.4g}{'' if it else '  (boundary)'}")
+    for ni, no, e, _, _, tags in rows:
+        tag = f"  ({'; '.join(tags)})" if tags else ""
+        if not e > 0:
+            print(f"{ni:>8g} {no:>10.1f} {'energy <= 0':>12} {'-':>10}{tag}")
+        else:
+            print(f"{ni:>8g} {no:>10.1f} {e:>12.5g} {1 / e:>10.4g}{tag}")
     return 0
 
 
@@ -272,14 +293,22 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of the report")
     p.set_defaults(func=_cmd_fit)
 
-    p = subparsers.add_parser("optimum", help="print n_out* for input lengths from a saved fit")
-    p.add_argument("fit", help="a fit saved with `sweetspot fit --save FILE.json`")
+    p = subparsers.add_parser(
+        "optimum", help="print n_out* for input lengths from a saved or published fit"
+    )
+    p.add_argument(
+        "fit",
+        help="a fit saved with `sweetspot fit --save FILE.json`, FILE.json#GROUP for one fit "
+        "of `fit --group ... --save`, or the name of a published fit (e.g. llama-3.1-8b)",
+    )
+    p.add_argument("--gpu", default=None, help="published fit only: the GPU (e.g. h100)")
     p.add_argument("--n-in", type=int_list, default=list(N_IN_DEFAULT))
     p.add_argument(
         "--n-out-max",
         type=float,
-        default=None,
-        help="largest admissible n_out (enables boundary answers)",
+        default=65536.0,
+        help="largest admissible n_out [tokens] (default 65536); an optimum there is marked "
+        "as a boundary",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_optimum)

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-from ._args import POLICY_CHOICES, int_list
+from ._args import POLICY_CHOICES, flags_named, int_list
 
 __all__ = ["register"]
 
@@ -32,6 +32,7 @@ def _describe(res: Any) -> str:
 
 
 # --------------------------------------------------------------------------- plan ---
+@flags_named
 def _cmd_plan(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -51,7 +52,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     rec = np.atleast_1d(
         recommend_max_tokens(res, n_in, n_min=args.n_min, n_max=args.n_max, slack=args.slack)
     )
-    sp = sweet_spot(res, n_in, n_out_max=args.n_max)
+    sp = sweet_spot(res, n_in, n_out_max=args.n_max, warn=False)
+    why = res.non_physical()
     budgets = {"budget_j": args.budget_j, "max_j_per_token": args.max_j_per_token}
     has_budget = args.budget_j is not None or args.max_j_per_token is not None
     records = []
@@ -62,6 +64,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             "n_in": int(ni),
             "n_out_opt": float(sp.n_out[i]),
             "interior": bool(sp.interior[i]),
+            "extrapolated": bool(sp.extrapolated[i]),
+            "non_physical": why is not None or not e > 0,
             "max_tokens": int(rec[i]),
             "n_out": int(n_out),
             "energy_j": e,
@@ -88,8 +92,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps(records if len(records) > 1 else records[0], indent=2))
         return 0
     print(f"plan from the {_describe(res)}")
+    if why:
+        print(f"warning: NON-PHYSICAL fit: {why}; do not plan with it")
+    lo_i, hi_i = res.n_in_range
+    lo_o, hi_o = res.n_out_range
     for r in records:
-        tag = "" if r["interior"] else " (boundary of [1, n_max])"
+        tags = [] if r["interior"] else ["boundary of [1, --n-max]"]
+        if r["extrapolated"]:
+            tags.append(f"extrapolated: fitted n_in {lo_i:g}..{hi_i:g}, n_out {lo_o:g}..{hi_o:g}")
+        tag = f" ({'; '.join(tags)})" if tags else ""
         print(f"n_in = {r['n_in']} tokens")
         print(f"  sweet spot n_out*        {r['n_out_opt']:.1f} tokens{tag}")
         extra = f" (slack {100 * args.slack:g} %)" if args.slack else ""
@@ -118,6 +129,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------- workload ---
+@flags_named
 def _cmd_workload(args: argparse.Namespace) -> int:
     from pathlib import Path
 

@@ -129,7 +129,7 @@ def test_plan_no_interior_optimum(tmp_path: Path, capsys: pytest.CaptureFixture[
     path = tmp_path / "falling.json"
     _fit(np.array([0.0, 1e-6, 1e-3, -1e-6, 4.0, 0.5])).to_json(str(path))
     assert main(["plan", "--params", str(path), "--n-in", "100"]) == 1
-    assert "Pass n_max=..." in _err_line(capsys)
+    assert "Pass --n-max N" in _err_line(capsys)  # the flag, not the Python keyword
     assert main(["plan", "--params", str(path), "--n-in", "100", "--n-max", "512"]) == 0
     assert "recommended max_tokens   512" in capsys.readouterr().out
 
