@@ -59,7 +59,7 @@ from .exceptions import (
     NoOptimumError,
     SpecError,
 )
-from .optimum import ThetaLike, as_theta, predictor, sweet_spot
+from .optimum import ThetaLike, as_theta, fitted_box, predictor, sweet_spot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -471,7 +471,36 @@ def max_input_tokens(
             f"smallest predicted energy is {e_min:.6g} J (at n_in = {at:g}). Raise the budget "
             "to at least that, or generate fewer tokens."
         )
+    _warn_outside(params, "max_input_tokens", n_in=k, n_out=no_b)
     return _as_output(k.reshape(shape), np.empty(shape) if shape else 0)
+
+
+def _warn_outside(
+    params: Any,
+    what: str,
+    *,
+    n_in: NDArray[np.float64] | None = None,
+    n_out: NDArray[np.float64] | None = None,
+) -> None:
+    """ExtrapolationWarning when lengths an answer rests on lie outside the fitted range."""
+    box = fitted_box(params)
+    if box is None:
+        return
+    parts = []
+    for name, values, (lo, hi) in (("n_in", n_in, box[0]), ("n_out", n_out, box[1])):
+        if values is None or values.size == 0:
+            continue
+        out = values[(values < lo) | (values > hi)]
+        if out.size:
+            span = f"{out.min():g}" if out.min() == out.max() else f"{out.min():g}..{out.max():g}"
+            parts.append(f"{name} {span} outside the fitted {lo:g}..{hi:g}")
+    if parts:
+        warnings.warn(
+            f"{what}: the answer is extrapolated ({'; '.join(parts)}); the model was not "
+            "fitted there.",
+            ExtrapolationWarning,
+            stacklevel=3,
+        )
 
 
 def _min_energy(model: _Model, n_out: float, n_hi: float) -> tuple[float, float]:

@@ -91,41 +91,37 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         print(json.dumps(res.to_dict(), indent=2) if args.json else res.report())
         return 0
     data = read_measurements(args.file, format=args.format)
-    spec = _spec(args, engine_facts(data))
-    if args.model == "auto":
-        spec, why = choose_model(data, args.arch)
-        print(
-            f"note: --model auto chose {spec if isinstance(spec, str) else spec.label}: {why}",
-            file=sys.stderr,
+    if args.group is not None and args.group not in data.columns:
+        raise SpecError(
+            f"--group {args.group!r} is not a column of the data; its columns are "
+            f"{', '.join(map(str, data.columns))}."
         )
-    if args.group:
-        groups = sorted(data[args.group].astype(str).unique())
-        results = [
-            (
-                g,
-                fit(
-                    data[data[args.group].astype(str) == g],
-                    spec,
-                    architecture=args.arch,
-                    loss=args.loss,
-                ),
-            )
-            for g in groups
+    parts = (
+        [
+            (g, data[data[args.group].astype(str) == g])
+            for g in sorted(data[args.group].astype(str).unique())
         ]
-    else:
-        results = [("", fit(data, spec, architecture=args.arch, loss=args.loss))]
+        if args.group
+        else [("", data)]
+    )
+    chosen: Any = None
+    if args.model == "auto":
+        chosen, why = choose_model(data, args.arch)
+        label = chosen if isinstance(chosen, str) else chosen.label
+        print(f"note: --model auto chose {label}: {why}", file=sys.stderr)
+    specs: dict[str, Any] = {
+        g: chosen if chosen is not None else _spec(args, engine_facts(part)) for g, part in parts
+    }
+    results = [
+        (g, fit(part, specs[g], architecture=args.arch, loss=args.loss)) for g, part in parts
+    ]
     cv = None
     if args.cv:
         cv = {
             g: cross_validate(
-                data if not g else data[data[args.group].astype(str) == g],
-                spec,
-                k=args.cv,
-                seed=args.seed,
-                architecture=args.arch,
-                loss=args.loss,
+                part, specs[g], k=args.cv, seed=args.seed, architecture=args.arch, loss=args.loss
             ).mape
-            for g, _ in results
+            for g, part in parts
         }
     if args.save:
         if len(results) > 1:

@@ -113,8 +113,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             state = "within" if r["within_budget"] else "OVER"
             print(f"  budget                   {_fmt_j(r['budget_j'])} per request: {state}")
             longest = r["max_input_tokens"]
+            beyond = longest is not None and not lo_i <= longest <= hi_i
+            mark = f" (extrapolated: the fitted n_in is {lo_i:g}..{hi_i:g})" if beyond else ""
             print(
-                f"  longest prompt in budget {longest} tokens"
+                f"  longest prompt in budget {longest} tokens{mark}"
                 if longest is not None
                 else "  longest prompt in budget unbounded (this fit's energy falls with n_in)"
             )
