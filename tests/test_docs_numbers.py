@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from sweetspot.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +79,95 @@ def test_evaluation_doc_table3_rows_are_what_evaluate_prints(wilkins_csv) -> Non
         "2.27",
         "1.79",
     ]
+
+
+# ------------------------------------ docs/evaluation.md and README on the Wilkins grid ---
+FAMILY_LABELS = {
+    "`flops` cache-off + overhead + eager attention": "flops+overhead+eager",
+    "`sweetspot` (free quadratic)": "sweetspot",
+    "`flops` cache-off + overhead": "flops+overhead",
+    "`memory_flops` cache-off": "memory_flops",
+    "`flops` cache-off": "flops",
+    "`wilkins`": "wilkins",
+    "`linear`": "linear",
+}
+
+
+@pytest.fixture(scope="module")
+def wilkins_table(wilkins_csv):
+    import warnings
+
+    import sweetspot as ss
+    from sweetspot.evaluate import evaluate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ss.SweetspotWarning)
+        return evaluate(ss.read_measurements(wilkins_csv))
+
+
+def _num(cell: str) -> str:
+    return cell.replace("*", "").replace("%", "").strip()
+
+
+def test_evaluation_doc_per_family_table(wilkins_table) -> None:
+    from sweetspot.evaluate import summarise
+
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    summ = summarise(wilkins_table).set_index("family")
+    for row in _rows(text, "## Per family"):
+        fam = summ.loc[FAMILY_LABELS[row[0]]]
+        got = [
+            fam["mape_mean"],
+            fam["cv_mape_mean"],
+            fam["cv_mape_max"],
+            fam["lopo_mape_mean"],
+            fam["lono_mape_mean"],
+        ]
+        assert [_num(c) for c in row[1:]] == [f"{v:.2f}" for v in got], row[0]
+
+
+def test_evaluation_doc_leave_one_model_out(wilkins_table) -> None:
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    t = wilkins_table[wilkins_table["family"] == "flops+overhead+eager"].set_index("model")
+    for model, cell in _rows(text, "## Leave one model out"):
+        assert _num(cell) == f"{t.loc[model, 'lomo_mape']:.2f}", model
+
+
+def test_readme_results_table(wilkins_table) -> None:
+    from sweetspot.evaluate import summarise
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    summ = summarise(wilkins_table).set_index("family")
+    for label, insample, cv in _rows(text, "## Results on measured data"):
+        fam = summ.loc[FAMILY_LABELS.get(label, label.strip("`"))]
+        assert _num(insample) == f"{fam['mape_mean']:.1f}"
+        mean, worst = (_num(c) for c in cv.split("/"))
+        assert (mean, worst) == (f"{fam['cv_mape_mean']:.1f}", f"{fam['cv_mape_max']:.1f}")
+    t = wilkins_table
+    lomo = t[(t["family"] == "flops+overhead+eager") & (t["n_gpus"] == 1)]["lomo_mape"]
+    assert f"within {lomo.min():.1f}-{lomo.max():.1f} % MAPE" in " ".join(text.split())
+
+
+def test_evaluation_doc_noise_floor_table(wilkins_csv) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "docs" / "scripts" / "wilkins_diagnostics.py"),
+            str(wilkins_csv),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    section = ("\n" + proc.stdout).split("\n1. ", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    printed = {line.split("  ")[0].strip(): line.split()[-5:] for line in section}
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    for row in _rows(text, "## Where the floor is"):
+        group = row[0]
+        key = "mean" if group == "mean" else group
+        got = printed[key]
+        # the doc's columns: cubic9, cubic10, best physical, quadratic (no 1st cell is in the text)
+        assert [row[1], row[2], row[3], row[4]] == [got[0], got[1], got[2], got[4]], group
