@@ -20,11 +20,13 @@ per KV element. Three per-token constants come from :class:`~sweetspot.Architect
 
 - linear FLOPs ``P = 2 N_act`` with ``N_act = arch.active_params_per_token``
   ``= L (h(ad) + 2h(kd) + (ad)h + x m h f + hX)``, ``m = 3`` gated MLP or 2, router
-  term only for MoE. One multiply-accumulate is 2 FLOPs; K and V are GQA-aware.
+  term only for MoE. One multiply-accumulate is 2 FLOPs; K and V are GQA-aware. (Per
+  layer when layers differ: see *Per-layer structure* below.)
 - attention FLOPs per unit of context ``A = 4 a d L`` (``4 * arch.q_dim * L``): a
   query at context ``c`` (it attends to ``c`` keys, itself included) costs ``2 a d c``
-  for ``QK^T`` and ``2 a d c`` for ``AV`` per layer. Softmax, norms, rotary embeddings,
-  activations and biases are not counted.
+  for ``QK^T`` and ``2 a d c`` for ``AV`` per layer (``2 a d_v c`` for ``AV`` when the
+  value head dim differs, as in MLA). Softmax, norms, rotary embeddings, activations
+  and biases are not counted.
 - logits FLOPs per position ``G = 2 h V`` (the LM head).
 
 With ``S(n) = n (n + 1) / 2`` (causal prefill of ``n`` tokens costs ``A S(n)``) and
@@ -93,6 +95,35 @@ is kept apart from the attention FLOPs (``a d`` per score).
 With the cache and ``x B n_in >= X`` (always for dense models), FLOPs and bytes are
 exact quadratic polynomials in ``(n_in, n_out)``, so the closed-form sweet spot of
 DESIGN.md section 2 applies; :func:`quadratic_coefficients` recovers their ``theta``.
+
+**Per-layer structure** (:class:`~sweetspot.Architecture` ``layer_types``,
+``mlp_layer_types``, MLA and expert fields; docs/architectures.md). The sums above are
+taken layer by layer, grouped by kind:
+
+- *sliding-window layers* (window ``W``): a query at context ``c`` attends to
+  ``min(c, W)`` keys, so ``S(n)`` becomes ``S_W(n) = S(min(n, W)) + W max(n - W, 0)``
+  for a prefill and a decode step costs ``min(c, W)``; the cache of such a layer holds at
+  most ``W`` tokens, and decode step ``j`` reads ``min(c, W) - 1`` of them. Every token
+  is still written once. Without the cache, pass ``t`` costs ``S_W(n_t)``.
+- *chunked layers* (chunk ``C``, Llama 4): a query at context ``c`` attends to the
+  ``(c - 1) mod C + 1`` keys of its chunk and reads ``(c - 1) mod C`` of them.
+- *MLA* (``kv_lora_rank = r``): each token caches ``r + d_rope`` elements per layer
+  (the latent and the shared RoPE key), not ``2 k d``; attention uses the query/key head
+  dim ``d = d_nope + d_rope`` for ``QK^T`` and ``d_v`` for ``AV`` (no weight absorption);
+  the projections (``q_proj`` or ``q_a_proj`` + ``q_b_proj``, ``kv_a_proj_with_mqa``,
+  ``kv_b_proj``, ``o_proj``) give ``P`` and the weight bytes.
+- *dense and MoE layers mixed* (DeepSeek ``first_k_dense_replace``, Llama 4
+  ``interleave_moe_layer_step``, Qwen ``decoder_sparse_step``): ``P`` and ``W_pass``
+  add each layer's own MLP: a dense layer its ``m h f_dense``, an MoE layer its router,
+  its shared experts (always touched, ``m h f_shared``) and the routed experts,
+  ``x`` per token for FLOPs and ``min(X, x B n_pass)`` per pass for weight bytes.
+- *narrow experts* (``expert_weight_bytes``, MXFP4 in gpt-oss: 4.25 bits): the routed
+  experts stream at that width, everything else at ``b_w``.
+
+Windows make the counts piecewise polynomials: quadratic only while every context stays
+within ``W`` (and ``C``), so :func:`quadratic_coefficients` returns None past them. The
+closed forms use ``minimum``/``maximum`` (and ``floor`` for chunks), so they hold for
+the real-valued lengths of ``continuous=True`` too.
 
 Examples
 --------
@@ -354,21 +385,39 @@ def count_terms(
     all_logits = logits == "all"
 
     p_lin = 2.0 * arch.active_params_per_token
-    p_att = 4.0 * arch.q_dim * arch.n_layers
     p_log = 2.0 * arch.lm_head_params
+    kinds = arch.attention_kinds
+    n_full, n_slide, n_chunk = (kinds.count(k) for k in ("full", "sliding", "chunked"))
+    win, chunk = float(arch.sliding_window), float(arch.attention_chunk)
+    # Attention FLOPs per key a query attends to, per layer: QK^T (2 a d) and AV (2 a d_v).
+    per_key = 2.0 * arch.n_heads * (arch.head_dim + arch.value_head_dim)
+    p_att, p_att_w, p_att_c = per_key * n_full, per_key * n_slide, per_key * n_chunk
     kv_tok = float(arch.kv_bytes_per_token)
+    kv_full = float(n_full * arch.kv_elements_per_layer) * arch.kv_bytes
+    kv_w = float(n_slide * arch.kv_elements_per_layer) * arch.kv_bytes
+    kv_c = float(n_chunk * arch.kv_elements_per_layer) * arch.kv_bytes
     p_sc = float(arch.n_heads * arch.n_layers)  # score elements per query-key pair
-    # Weight bytes of a pass, W0 + W1 * (experts touched per layer).
-    w0 = arch.weight_bytes * (
-        arch.n_layers * (arch.attn_params_per_layer + arch.router_params_per_layer)
-        + arch.lm_head_params
-    )
-    w1 = arch.weight_bytes * arch.n_layers * arch.mlp_params_per_expert
-    n_exp = float(arch.n_experts)
-    slots = float(arch.n_experts_active) * b  # expert slots per token of a pass, whole batch
+    sc_full, sc_w, sc_c = (float(arch.n_heads * n) for n in (n_full, n_slide, n_chunk))
+    # Weight bytes of a pass, W0 + W1 * (experts touched per MoE layer).
+    if arch.n_moe_layers:
+        w0 = arch.weight_bytes * (
+            arch.n_layers * arch.attn_params_per_layer
+            + arch.n_moe_layers * (arch.router_params_per_layer + arch.shared_mlp_params)
+            + arch.n_dense_layers * arch.dense_mlp_params
+            + arch.lm_head_params
+        )
+        b_exp = arch.weight_bytes if arch.expert_weight_bytes is None else arch.expert_weight_bytes
+        w1 = b_exp * arch.n_moe_layers * arch.mlp_params_per_expert
+        n_exp = float(arch.n_experts)
+        slots = float(arch.n_experts_active) * b  # expert slots per token of a pass, batch
+    else:  # dense: the MLP is "one expert" every pass touches
+        w0 = arch.weight_bytes * (arch.n_layers * arch.attn_params_per_layer + arch.lm_head_params)
+        w1 = arch.weight_bytes * arch.n_layers * arch.dense_mlp_params
+        n_exp, slots = 1.0, b
 
     if kv_cache:
         n_dec = o - 1.0
+        last = i + n_dec  # context of the last decode step
         pre_lin = p_lin * i
         pre_att = p_att * _tri(i)
         pre_log = p_log * (i if all_logits else np.ones_like(i))
@@ -377,9 +426,21 @@ def count_terms(
         dec_log = p_log * n_dec
         experts = np.minimum(n_exp, slots * i) + n_dec * np.minimum(n_exp, slots)
         kv_write = kv_tok * (i + n_dec)
-        kv_read = kv_tok * (n_dec * i + _tri(o - 2.0))
+        kv_read = kv_full * (n_dec * i + _tri(o - 2.0))
         pre_sc = p_sc * i * i
-        dec_sc = p_sc * (n_dec * i + _tri(n_dec))
+        dec_sc = sc_full * (n_dec * i + _tri(n_dec))
+        if n_slide:  # keys per query: min(c, W)
+            keys = _win(last, win) - _win(i, win)
+            pre_att = pre_att + p_att_w * _win(i, win)
+            dec_att = dec_att + p_att_w * keys
+            kv_read = kv_read + kv_w * (keys - n_dec)
+            dec_sc = dec_sc + sc_w * keys
+        if n_chunk:  # keys per query: (c - 1) mod C + 1
+            keys = _chunked(last, chunk) - _chunked(i, chunk)
+            pre_att = pre_att + p_att_c * _chunked(i, chunk)
+            dec_att = dec_att + p_att_c * keys
+            kv_read = kv_read + kv_c * (keys - n_dec)
+            dec_sc = dec_sc + sc_c * keys
     else:
         last = i + o - 1.0  # tokens in the final pass
         pre_lin = p_lin * i
@@ -394,6 +455,12 @@ def count_terms(
         kv_read = kv_write
         pre_sc = p_sc * i * i
         dec_sc = p_sc * (_sq(last) - _sq(i))
+        if n_slide:
+            pre_att = pre_att + p_att_w * _win(i, win)
+            dec_att = dec_att + p_att_w * (_win_cum(last, win) - _win_cum(i, win))
+        if n_chunk:
+            pre_att = pre_att + p_att_c * _chunked(i, chunk)
+            dec_att = dec_att + p_att_c * (_chunked_cum(last, chunk) - _chunked_cum(i, chunk))
     weight = (o * w0 + w1 * experts) / b
 
     def out(x: ArrayLike) -> _F64:
@@ -526,6 +593,33 @@ def _tet(n: _F64) -> _F64:
 def _sq(n: _F64) -> _F64:
     """``1^2 + 2^2 + ... + n^2 = n (n + 1) (2n + 1) / 6``."""
     return n * (n + 1.0) * (2.0 * n + 1.0) / 6.0
+
+
+def _win(n: _F64, w: float) -> _F64:
+    """``min(1, W) + min(2, W) + ... + min(n, W)``: keys of ``n`` queries of a sliding layer."""
+    return _tri(np.minimum(n, w)) + w * np.maximum(n - w, 0.0)
+
+
+def _win_cum(n: _F64, w: float) -> _F64:
+    """``_win(1, W) + ... + _win(n, W)`` (uncached passes over 1 .. n tokens)."""
+    u, v = np.minimum(n, w), np.maximum(n - w, 0.0)
+    return _tet(u) + v * (w * (w + 1.0) / 2.0) + w * _tri(v)
+
+
+def _chunked(n: _F64, c: float) -> _F64:
+    """Keys of queries 1 .. n of a chunked layer: query ``m`` sees ``(m - 1) mod C + 1``."""
+    q = np.floor(n / c)
+    return q * (c * (c + 1.0) / 2.0) + _tri(n - q * c)
+
+
+def _chunked_cum(n: _F64, c: float) -> _F64:
+    """``_chunked(1, C) + ... + _chunked(n, C)`` in closed form (``n = Q C + R``)."""
+    q = np.floor(n / c)
+    r = n - q * c
+    tri_c = c * (c + 1.0) / 2.0  # keys of one whole chunk
+    tet_c = (c - 1.0) * c * (c + 1.0) / 6.0  # _chunked(0 .. C - 1) within one chunk
+    out: _F64 = tri_c * c * q * (q - 1.0) / 2.0 + q * tet_c + (r + 1.0) * q * tri_c + _tet(r)
+    return out
 
 
 def _sum_capped(slope: _F64, cap: float, first: _F64, last: _F64) -> _F64:

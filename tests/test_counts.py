@@ -8,12 +8,28 @@ attention) the keys each query attends to, adding up FLOPs and bytes one piece a
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
-from archs import FALCON_7B, GEMMA_7B, LLAMA2_7B, LLAMA2_70B, MIXTRAL, TINY_FP8, WIDE_MOE
+from archs import (
+    ALL_SWA,
+    ALTERNATING_SWA,
+    CHUNKED_MOE,
+    FALCON_7B,
+    GEMMA_7B,
+    LLAMA2_7B,
+    LLAMA2_70B,
+    MIXTRAL,
+    MLA_DENSE,
+    MLA_MOE,
+    MXFP4_MOE,
+    TINY_FP8,
+    WIDE_MOE,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,12 +43,16 @@ from sweetspot.counts import (
 )
 from sweetspot.exceptions import SpecError
 
-ARCHS = [LLAMA2_7B, LLAMA2_70B, FALCON_7B, MIXTRAL, GEMMA_7B, TINY_FP8]
-ALL_ARCHS = [*ARCHS, WIDE_MOE]
+# Exact quadratics with the cache (no window or chunk).
+ARCHS = [LLAMA2_7B, LLAMA2_70B, FALCON_7B, MIXTRAL, GEMMA_7B, TINY_FP8, MLA_MOE, MLA_DENSE]
+# Every one keeps at least one full-attention layer (cubic without the cache).
+ALL_ARCHS = [*ARCHS, WIDE_MOE, ALTERNATING_SWA, CHUNKED_MOE, MXFP4_MOE]
+BRUTE_ARCHS = [*ALL_ARCHS, ALL_SWA]
 DENSE = [a for a in ARCHS if a.n_experts == 1]
 
 # (n_in, n_out); small so the loops stay fast. (3, 4) keeps the Mixtral prefill below
-# all 8 experts at batch size 1 (2 * 3 < 8).
+# all 8 experts at batch size 1 (2 * 3 < 8); the longer ones cross the toy windows
+# (4 to 6 tokens) and chunks (4 tokens).
 LENGTHS_CACHED = [(1, 1), (1, 5), (3, 4), (7, 1), (13, 6), (40, 12)]
 LENGTHS_UNCACHED = [(1, 1), (1, 5), (3, 4), (7, 1), (9, 6), (20, 8)]
 
@@ -54,28 +74,73 @@ def _passes(n_in: int, n_out: int, kv_cache: bool) -> list[tuple[str, list[int]]
     return passes
 
 
-def _linear_flops_one_token(arch: Architecture) -> int:
+def _attention_kind(arch: Architecture, layer: int) -> str:
+    return (arch.layer_types or ("full",) * arch.n_layers)[layer]
+
+
+def _is_moe(arch: Architecture, layer: int) -> bool:
+    if arch.mlp_layer_types:
+        return arch.mlp_layer_types[layer] == "moe"
+    return arch.n_experts > 1
+
+
+def _attends(arch: Architecture, layer: int, query: int, key: int) -> bool:
+    """Whether the query at position ``query`` sees the key at ``key <= query`` (1-based)."""
+    kind = _attention_kind(arch, layer)
+    if kind == "sliding":  # the window counts the query itself
+        return query - key < arch.sliding_window
+    if kind == "chunked":  # same chunk of attention_chunk positions
+        return (query - 1) // arch.attention_chunk == (key - 1) // arch.attention_chunk
+    return True
+
+
+def _attention_matrices(arch: Architecture) -> list[tuple[int, int]]:
+    """(in, out) of the attention projections of one layer."""
     h, a, k, d = arch.hidden_size, arch.n_heads, arch.n_kv_heads, arch.head_dim
+    dv = arch.v_head_dim or d
+    if arch.kv_lora_rank:  # MLA: q (or q_a + q_b), kv_a_proj_with_mqa, kv_b_proj, o_proj
+        r, rope, ql = arch.kv_lora_rank, arch.qk_rope_head_dim, arch.q_lora_rank
+        shapes = [(h, ql), (ql, a * d)] if ql else [(h, a * d)]
+        return [*shapes, (h, r + rope), (r, a * (d - rope + dv)), (a * dv, h)]
+    return [(h, a * d), (h, k * d), (h, k * dv), (a * dv, h)]
+
+
+def _mlp_matrices(arch: Architecture, f: int) -> list[tuple[int, int]]:
+    """(in, out) of one MLP of intermediate size ``f``: gate, up, down (or up, down)."""
+    if f == 0:
+        return []
+    down = (f, arch.hidden_size)
+    up = (arch.hidden_size, f)
+    return [up, up, down] if arch.gated_mlp else [up, down]
+
+
+def _linear_flops_one_token(arch: Architecture) -> int:
+    h = arch.hidden_size
     total = 0
-    for _layer in range(arch.n_layers):
-        total += 2 * h * (a * d)  # Q projection
-        total += 2 * h * (k * d)  # K projection
-        total += 2 * h * (k * d)  # V projection
-        total += 2 * (a * d) * h  # O projection
-        for _expert in range(arch.n_experts_active):
-            for _matrix in range(3 if arch.gated_mlp else 2):
-                total += 2 * h * arch.ffn_size
-        if arch.n_experts > 1:
+    for layer in range(arch.n_layers):
+        for m, n in _attention_matrices(arch):
+            total += 2 * m * n
+        if _is_moe(arch, layer):
+            for _expert in range(arch.n_experts_active):
+                for m, n in _mlp_matrices(arch, arch.ffn_size):
+                    total += 2 * m * n
+            for m, n in _mlp_matrices(arch, arch.shared_ffn_size):
+                total += 2 * m * n
             total += 2 * h * arch.n_experts  # router
+        else:
+            for m, n in _mlp_matrices(arch, arch.dense_ffn_size or arch.ffn_size):
+                total += 2 * m * n
     return total
 
 
 def _attention_flops_one_token(arch: Architecture, context: int) -> int:
+    dv = arch.v_head_dim or arch.head_dim
     total = 0
-    for _layer in range(arch.n_layers):
-        for _key in range(context):
-            total += 2 * arch.n_heads * arch.head_dim  # q . k for every head
-            total += 2 * arch.n_heads * arch.head_dim  # p * v for every head
+    for layer in range(arch.n_layers):
+        for key in range(1, context + 1):
+            if _attends(arch, layer, context, key):
+                total += 2 * arch.n_heads * arch.head_dim  # q . k for every head
+                total += 2 * arch.n_heads * dv  # p * v for every head
     return total
 
 
@@ -96,52 +161,72 @@ def brute_flops(
     return out
 
 
+def _kv_bytes_one_layer(arch: Architecture) -> float:
+    """Bytes one token caches in one layer."""
+    if arch.kv_lora_rank:  # the latent and the shared RoPE key
+        return (arch.kv_lora_rank + arch.qk_rope_head_dim) * arch.kv_bytes
+    total = 0.0
+    for dim in (arch.head_dim, arch.v_head_dim or arch.head_dim):  # K, V
+        total += arch.n_kv_heads * dim * arch.kv_bytes
+    return total
+
+
 def _kv_bytes_one_token(arch: Architecture) -> float:
     total = 0.0
     for _layer in range(arch.n_layers):
-        for _tensor in ("K", "V"):
-            total += arch.n_kv_heads * arch.head_dim * arch.kv_bytes
+        total += _kv_bytes_one_layer(arch)
     return total
+
+
+def _params(shapes: list[tuple[int, int]]) -> int:
+    return sum(m * n for m, n in shapes)
 
 
 @cache
 def brute_bytes(
     arch: Architecture, n_in: int, n_out: int, kv_cache: bool, batch_size: int
 ) -> dict[str, float]:
-    h, a, k, d = arch.hidden_size, arch.n_heads, arch.n_kv_heads, arch.head_dim
+    h = arch.hidden_size
+    expert_bytes = arch.expert_weight_bytes or arch.weight_bytes
     weights = 0.0
     kv_write = 0.0
     kv_read = 0.0
     for phase, contexts in _passes(n_in, n_out, kv_cache):
-        # Experts one layer touches: every token of every request in the batch picks x
-        # experts, distinct until all X are in use.
+        # Experts one MoE layer touches: every token of every request in the batch picks
+        # x experts, distinct until all X are in use.
         slots = 0
         for _request in range(batch_size):
             for _token in contexts:
                 slots += arch.n_experts_active
         touched = min(arch.n_experts, slots)
-        params = 0
-        for _layer in range(arch.n_layers):
-            params += h * (a * d) + h * (k * d) + h * (k * d) + (a * d) * h
-            if arch.n_experts > 1:
-                params += h * arch.n_experts
-            for _expert in range(touched):
-                params += (3 if arch.gated_mlp else 2) * h * arch.ffn_size
+        params = 0  # at weight_bytes
+        expert_params = 0  # at expert_weight_bytes
+        for layer in range(arch.n_layers):
+            params += _params(_attention_matrices(arch))
+            if _is_moe(arch, layer):
+                params += h * arch.n_experts  # router
+                params += _params(_mlp_matrices(arch, arch.shared_ffn_size))
+                for _expert in range(touched):
+                    expert_params += _params(_mlp_matrices(arch, arch.ffn_size))
+            else:
+                params += _params(_mlp_matrices(arch, arch.dense_ffn_size or arch.ffn_size))
         params += h * arch.vocab_size  # LM head, streamed even when tied
-        weights += params * arch.weight_bytes / batch_size
+        weights += (params * arch.weight_bytes + expert_params * expert_bytes) / batch_size
         for c in contexts:
             kv_write += _kv_bytes_one_token(arch)
             if kv_cache:
                 if phase == "decode":  # the prefill computes its K/V, reads no cache
-                    for _earlier in range(c - 1):
-                        kv_read += _kv_bytes_one_token(arch)
+                    for layer in range(arch.n_layers):
+                        for earlier in range(1, c):
+                            if _attends(arch, layer, c, earlier):
+                                kv_read += _kv_bytes_one_layer(arch)
             else:
                 kv_read += _kv_bytes_one_token(arch)
     return {"weights": weights, "kv_write": kv_write, "kv_read": kv_read}
 
 
 def _cases(lengths_cached: list[tuple[int, int]], lengths_uncached: list[tuple[int, int]]):
-    for arch in ALL_ARCHS:
+    for arch in BRUTE_ARCHS:
         for kv_cache, lengths in ((True, lengths_cached), (False, lengths_uncached)):
             for n_in, n_out in lengths:
                 yield pytest.param(
@@ -176,14 +261,18 @@ def test_flops_match_brute_force(
 
 def brute_scores(arch: Architecture, n_in: int, n_out: int, kv_cache: bool) -> dict[str, float]:
     """Score elements eager attention materialises: per layer and head, every (query, key)
-    pair of a pass; a prefill (and every uncached pass) computes the full square."""
+    pair of a pass; a prefill (and every uncached pass) computes the full square, a cached
+    decode step the keys its query attends to (its window or chunk only)."""
     out = {"prefill": 0.0, "decode": 0.0}
     for phase, contexts in _passes(n_in, n_out, kv_cache):
         n_queries = len(contexts)
         keys = contexts[-1]  # every query of the pass sees the whole pass before masking
-        # a cached decode step: one query against its context
-        pairs = contexts[0] if kv_cache and phase == "decode" else n_queries * keys
-        for _layer in range(arch.n_layers):
+        for layer in range(arch.n_layers):
+            if kv_cache and phase == "decode":  # a cached decode step: one query
+                c = contexts[0]
+                pairs = sum(1 for key in range(1, c + 1) if _attends(arch, layer, c, key))
+            else:
+                pairs = n_queries * keys
             for _head in range(arch.n_heads):
                 out[phase] += pairs
     return out
@@ -215,7 +304,7 @@ def test_bytes_match_brute_force(
 
 
 @pytest.mark.parametrize("kv_cache", [True, False])
-@pytest.mark.parametrize("arch", ALL_ARCHS, ids=lambda a: a.name)
+@pytest.mark.parametrize("arch", BRUTE_ARCHS, ids=lambda a: a.name)
 def test_vectorised_call_matches_brute_force(arch: Architecture, kv_cache: bool) -> None:
     lengths = LENGTHS_CACHED if kv_cache else LENGTHS_UNCACHED
     n_in = np.array([i for i, _ in lengths])
@@ -538,3 +627,137 @@ def test_incompatible_shapes_raise() -> None:
 def test_bad_quadratic_coefficients_options(kwargs: dict, match: str) -> None:
     with pytest.raises(SpecError, match=match):
         quadratic_coefficients(lambda i, o: i * o, **kwargs)
+
+
+# -- per-layer structure: windows, chunks, MLA, mixed layers on the real configs -----------------
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "configs"
+FIXTURE_ARCHS = {
+    p.stem: Architecture.from_hf_config(json.loads(p.read_text(encoding="utf-8")), name=p.stem)
+    for p in sorted(FIXTURES.glob("*.json"))
+}
+
+
+def _keys_per_query(arch: Architecture, layer_kind: str, c: int) -> int:
+    if layer_kind == "sliding":
+        return min(c, arch.sliding_window)
+    if layer_kind == "chunked":
+        return (c - 1) % arch.attention_chunk + 1
+    return c
+
+
+@pytest.mark.parametrize("n_in, n_out", [(1024, 256), (100, 700)])
+@pytest.mark.parametrize("name", sorted(FIXTURE_ARCHS))
+def test_real_configs_match_a_loop_over_contexts(name: str, n_in: int, n_out: int) -> None:
+    """Attention FLOPs and KV reads of the published configs, summed context by context
+    and layer by layer (windows up to 4096 tokens make key-by-key loops too slow here)."""
+    arch = FIXTURE_ARCHS[name]
+    per_key = 2 * arch.n_heads * (arch.head_dim + (arch.v_head_dim or arch.head_dim))
+    if arch.kv_lora_rank:
+        kv_layer = (arch.kv_lora_rank + arch.qk_rope_head_dim) * arch.kv_bytes
+    else:
+        kv_layer = 2 * arch.n_kv_heads * arch.head_dim * arch.kv_bytes
+    kinds = arch.layer_types or ("full",) * arch.n_layers
+    pre_att = dec_att = kv_read = 0.0
+    for kind in kinds:
+        for c in range(1, n_in + 1):
+            pre_att += per_key * _keys_per_query(arch, kind, c)
+        for c in range(n_in + 1, n_in + n_out):
+            keys = _keys_per_query(arch, kind, c)
+            dec_att += per_key * keys
+            kv_read += kv_layer * (keys - 1)
+    got = count_terms(arch, n_in, n_out)
+    assert float(got.prefill_attention_flops) == pytest.approx(pre_att, rel=1e-12)
+    assert float(got.decode_attention_flops) == pytest.approx(dec_att, rel=1e-12, abs=0)
+    assert float(got.kv_read_bytes) == pytest.approx(kv_read, rel=1e-12, abs=0)
+    assert float(got.kv_write_bytes) == arch.n_layers * kv_layer * (n_in + n_out - 1)
+
+
+def test_windows_shrink_attention_and_kv_reads() -> None:
+    gpt_oss = FIXTURE_ARCHS["gpt-oss-20b"]
+    full = dataclasses.replace(gpt_oss, layer_types=(), sliding_window=0)
+    windowed, unwindowed = count_terms(gpt_oss, 4096, 512), count_terms(full, 4096, 512)
+    # half of the layers read at most 127 cached tokens instead of ~4300
+    ratio = float(windowed.kv_read_bytes / unwindowed.kv_read_bytes)
+    assert 0.5 < ratio < 0.52
+    assert windowed.decode_attention_flops < unwindowed.decode_attention_flops
+    np.testing.assert_array_equal(windowed.kv_write_bytes, unwindowed.kv_write_bytes)
+    np.testing.assert_array_equal(windowed.decode_linear_flops, unwindowed.decode_linear_flops)
+
+
+def test_mla_caches_the_latent_only() -> None:
+    v3 = FIXTURE_ARCHS["deepseek-v3"]
+    c = count_terms(v3, 1000, 2)
+    assert float(c.kv_write_bytes) == 1001 * 61 * (512 + 64) * 2.0
+    assert float(c.kv_read_bytes) == 1000 * 61 * (512 + 64) * 2.0
+    # QK^T over 192 dims and AV over 128 per head and key
+    assert float(c.decode_attention_flops) == 1001 * 61 * 2 * 128 * (192 + 128)
+
+
+def test_mxfp4_experts_and_bf16_attention() -> None:
+    a = FIXTURE_ARCHS["gpt-oss-20b"]
+    h, f, moe_layers = 2880, 2880, 24
+    expert = 3 * h * f
+    dense_part = 2.0 * (moe_layers * (a.attn_params_per_layer + h * 32) + h * 201088)
+    # one decode step at batch 1 touches 4 experts per layer
+    step = count_terms(a, 1000, 2).weight_bytes - count_terms(a, 1000, 1).weight_bytes
+    assert float(step) == pytest.approx(dense_part + 0.53125 * moe_layers * 4 * expert, rel=1e-12)
+
+
+def test_dense_and_shared_weights_are_streamed_every_pass() -> None:
+    maverick = FIXTURE_ARCHS["llama-4-maverick-17b-128e-instruct"]
+    h = 5120
+    one_step = count_terms(maverick, 64, 2).weight_bytes - count_terms(maverick, 64, 1).weight_bytes
+    attn = maverick.attn_params_per_layer
+    want = 2.0 * (
+        48 * attn
+        + 24 * 3 * h * 16384  # dense layers
+        + 24 * (h * 128 + 3 * h * 8192)  # router and shared expert of the MoE layers
+        + 24 * 3 * h * 8192  # the one routed expert a token picks
+        + h * 202048  # LM head
+    )
+    assert float(one_step) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("w", [1.0, 3.0, 5.0, 128.0])
+def test_window_sums_match_loops(w: float) -> None:
+    from sweetspot.counts import _chunked, _chunked_cum, _win, _win_cum
+
+    n = np.arange(0, 300, dtype=np.float64)
+    win = [sum(min(c, w) for c in range(1, int(m) + 1)) for m in n]
+    np.testing.assert_array_equal(_win(n, w), win)
+    np.testing.assert_array_equal(_win_cum(n, w), np.cumsum(win))
+    chunk = [sum((c - 1) % int(w) + 1 for c in range(1, int(m) + 1)) for m in n]
+    np.testing.assert_array_equal(_chunked(n, w), chunk)
+    np.testing.assert_array_equal(_chunked_cum(n, w), np.cumsum(chunk))
+
+
+@pytest.mark.parametrize("arch", [ALL_SWA, ALTERNATING_SWA, CHUNKED_MOE, MXFP4_MOE, MLA_MOE])
+def test_continuous_lengths_agree_with_integers_and_stay_monotone(arch: Architecture) -> None:
+    n_in = np.array([1.0, 3.0, 7.0, 40.0, 333.0])
+    n_out = np.array([1.0, 2.0, 9.0, 17.0, 128.0])
+    for kv_cache in (True, False):
+        exact = count_terms(arch, n_in.astype(int), n_out.astype(int), kv_cache=kv_cache)
+        real = count_terms(arch, n_in, n_out, kv_cache=kv_cache, continuous=True)
+        np.testing.assert_array_equal(exact.total_flops, real.total_flops)
+        np.testing.assert_array_equal(exact.total_bytes, real.total_bytes)
+    grid = np.linspace(1.0, 60.0, 2000)
+    f = count_terms(arch, grid, 30.5, continuous=True).total_flops
+    b = count_terms(arch, 30.5, grid, continuous=True).total_bytes
+    assert np.all(np.isfinite(f)) and np.all(np.diff(f) > 0)
+    assert np.all(np.isfinite(b)) and np.all(np.diff(b) > 0)
+
+
+def test_window_cap_holds_for_real_lengths() -> None:
+    # every layer slides (W = 6): past the window each decode step costs the same
+    p = 2.0 * ALL_SWA.n_heads * 2 * ALL_SWA.head_dim * ALL_SWA.n_layers
+    n_out = np.array([2.25, 3.5, 10.75, 100.0])
+    att = count_terms(ALL_SWA, 50.5, n_out, continuous=True).decode_attention_flops
+    np.testing.assert_allclose(att, p * 6.0 * (n_out - 1.0), rtol=1e-13)
+
+
+def test_windowed_counts_are_quadratic_only_inside_the_window() -> None:
+    gemma = FIXTURE_ARCHS["gemma-3-1b-it"]  # W = 512
+    assert quadratic_coefficients(lambda i, o: flops(gemma, i, o)) is None
+    assert quadratic_coefficients(lambda i, o: flops(gemma, i, o), n_range=(8, 256)) is not None
+    phi = FIXTURE_ARCHS["phi-3.5-mini-instruct"]  # W = 262144, longer than the grid
+    assert quadratic_coefficients(lambda i, o: memory_bytes(phi, i, o)) is not None
