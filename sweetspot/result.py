@@ -13,7 +13,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -26,7 +26,7 @@ from .exceptions import ExtrapolationWarning, SpecError, TableError
 from .models import THETA_NAMES, THETA_UNITS, ModelSpec
 from .optimum import N_IN_GRID
 
-__all__ = ["FORMAT_VERSION", "FitResult"]
+__all__ = ["FORMAT_VERSION", "LOSSES", "FitResult"]
 
 #: Version of the dict / JSON layout written by :meth:`FitResult.to_dict`.
 FORMAT_VERSION = 1
@@ -37,6 +37,10 @@ _LOSS_TEXT = {
     "mape": "exact minimum of the mean absolute percentage error (linear programme)",
     "published": "coefficients as reported by their source (not refitted by sweetspot)",
 }
+
+#: The fitting losses (``loss=`` of :func:`sweetspot.fit`); a saved fit may also say
+#: ``"published"`` (coefficients reported by their source).
+LOSSES: tuple[str, ...] = ("relative", "absolute", "mape")
 
 
 _FIT_KEYS = frozenset(
@@ -647,7 +651,7 @@ class FitResult:
             },
             "units": {n: u for n, u in zip(self.param_names, self.units, strict=True)},
             "theta": None if self.theta is None else [float(t) for t in self.theta],
-            "architectures": [[n, asdict(a)] for n, a in self.architectures],
+            "architectures": [[n, a.to_dict()] for n, a in self.architectures],
             "batch_size": _float_or_none(self.batch_size),
             "batch_range": [float(v) for v in self.batch_range],
             "n_rows": int(self.n_rows),

@@ -139,17 +139,37 @@ def test_private_names_stay_home() -> None:
 
 
 def test_all_is_sorted_and_complete() -> None:
+    """``__all__`` is sorted and names exactly the lazily imported public names, which the
+    ``TYPE_CHECKING`` block imports the same way for type checkers."""
     tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
-    bound = {
+    checked = {
         alias.asname or alias.name
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module != "__future__"
-        for alias in node.names
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for stmt in node.body
+        if isinstance(stmt, ast.ImportFrom)
+        for alias in stmt.names
     }
     assert sweetspot.__all__ == sorted(sweetspot.__all__)
-    assert set(sweetspot.__all__) == bound
+    assert set(sweetspot.__all__) == set(sweetspot._LAZY) | {"__version__"}
+    assert checked == set(sweetspot._LAZY)
     for name in sweetspot.__all__:
         assert hasattr(sweetspot, name), name
+        if name in sweetspot._LAZY and name != sweetspot._LAZY[name]:
+            module = importlib.import_module(f"sweetspot.{sweetspot._LAZY[name]}")
+            assert getattr(sweetspot, name) is getattr(module, name), name
+
+
+def test_import_and_help_load_no_heavy_dependency() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sweetspot, sweetspot.cli; sweetspot.cli.build_parser(); "
+        "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_api_doc_lists_exactly_the_public_names() -> None:

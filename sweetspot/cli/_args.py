@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 
 from ..counts import LOGITS
-from ..fitting import LOSSES
 from ..io import FORMATS
 from ..models import MODEL_NAMES
 from ..optimum import N_IN_GRID
 from ..plan import POLICIES
+from ..result import LOSSES
 
 __all__ = [
     "EXECUTOR_CHOICES",

@@ -40,7 +40,7 @@ from ..exceptions import SpecError, SweetspotWarning
 from ..io import read_measurements
 from ..io.parquet import DEFAULT_BATCH_ROWS, STREAM_MIN_ROWS, ParquetDataset, should_stream
 from ..models import ModelName, ModelSpec, as_spec
-from ..result import FitResult
+from ..result import LOSSES, FitResult
 from . import _memory, _stream
 from ._core import ILL_CONDITIONED, CVResult
 from ._data import (
@@ -74,7 +74,6 @@ __all__ = [
 ]
 
 Loss = Literal["relative", "absolute", "mape"]
-LOSSES: tuple[str, ...] = ("relative", "absolute", "mape")
 
 
 def _as_data(data: Any) -> tuple[FitData, tuple[tuple[str, type[Warning]], ...]]:
