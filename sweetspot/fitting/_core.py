@@ -56,16 +56,16 @@ class Stats:
     ) -> None:
         """Add a block of rows: predictions, targets, the targets' overall mean, lengths."""
         resid = pred - y
-        ape = np.abs(resid) / y * 100.0
+        rel = resid / y
         self.n += int(y.size)
         self.y_sum += float(y.sum())
-        self.ape_sum += float(ape.sum())
-        self.ape_max = max(self.ape_max, float(ape.max()))
         self.sq_sum += float(resid @ resid)
-        rw = resid / y if loss in ("relative", "mape") else resid
-        self.sq_w += float(rw @ rw)
-        dy = y - mean
-        self.ss_tot += float(dy @ dy)
+        self.sq_w += float(rel @ rel) if loss in ("relative", "mape") else float(resid @ resid)
+        np.abs(rel, out=rel)
+        self.ape_sum += 100.0 * float(rel.sum())
+        self.ape_max = max(self.ape_max, 100.0 * float(rel.max()))
+        np.subtract(y, mean, out=resid)
+        self.ss_tot += float(resid @ resid)
         lo, hi = self.y_range
         self.y_range = (min(lo, float(y.min())), max(hi, float(y.max())))
         lo, hi = self.n_in_range

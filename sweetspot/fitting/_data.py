@@ -73,6 +73,10 @@ class FitData:
                     f"{arr.shape}."
                 )
             low = 0.0 if name == "energy_j" else 1.0
+            lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (1.0, 1.0)
+            above = lo > low if name == "energy_j" else lo >= low
+            if np.isfinite(lo) and np.isfinite(hi) and above:
+                continue  # the common case: two reductions, no temporaries
             bad = ~np.isfinite(arr) | (arr <= low if name == "energy_j" else arr < low)
             if np.any(bad):
                 row = int(np.flatnonzero(bad)[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,17 +43,47 @@ def fit_data(
     n = d.n_rows
     if n < k:
         raise too_few_rows(spec, n)
-    X = design(spec, d, archs)
     unit = solver.unit_of(d.energy_j)
-    y = d.energy_j / unit
+
+    def blocks(rows: int = solver.GRAM_BLOCK_ROWS) -> Iterator[tuple[_F64, _F64]]:
+        """The rows block by block: design and target (energies in solver units)."""
+        for start in range(0, n, rows):
+            part = slice(start, start + rows)
+            labels = None if d.labels is None else d.labels[part]
+            X = spec.design_rows(
+                d.n_in[part],
+                d.n_out[part],
+                architectures=archs,
+                labels=labels,
+                batch_size=d.batch_size[part],
+            )
+            yield X, d.energy_j[part] / unit
+
     with solver.one_blas_thread():
-        R = solver.reduce(solver.empty(k), X, y, loss)
-        sol = _solve(X, y, R, n, spec, loss)
+        if loss == "mape":  # the LP couples all rows: it needs the whole design
+            X = design(spec, d, archs)
+            y = d.energy_j / unit
+            R = solver.reduce(solver.empty(k), X, y, loss)
+            sol = _solve(X, y, R, n, spec, loss)
+        else:
+            gram = solver.gram_triangle(blocks, k, loss)
+            if gram is None:  # ill-conditioned, rank deficient or exact: Householder
+                R = solver.empty(k)
+                for X, y in blocks(solver.BLOCK_ROWS):
+                    R = solver.reduce(R, X, y, loss)
+            else:
+                R = gram
+            sol = _solve(np.empty((0, k)), np.empty(0), R, n, spec, loss)
     if sol is None:
         rank = solver.solve(R, n, nonneg=spec.is_physical).rank
         raise FitError(rank_message(spec, *levels(d), rank))
     stats = Stats()
-    stats.add(X @ sol.coef, y, float(y.mean()), loss, d.n_in, d.n_out)
+    mean = float(d.energy_j.mean()) / unit
+    for start, (X, y) in zip(
+        range(0, n, solver.BLOCK_ROWS), blocks(solver.BLOCK_ROWS), strict=True
+    ):
+        part = slice(start, start + solver.BLOCK_ROWS)
+        stats.add(X @ sol.coef, y, mean, loss, d.n_in[part], d.n_out[part])
     meta = Meta()
     meta.add(d.frame)
     source = None if d.frame is None else d.frame.attrs.get("source")
