@@ -364,10 +364,15 @@ def _golden_minimise(
     hi: NDArray[np.float64],
     *,
     grid: int = 256,
-    iters: int = 80,
+    iters: int = 60,
+    rtol: float = 1e-10,
 ) -> NDArray[np.float64]:
     """Vectorised minimiser on [lo, hi]: a log-spaced grid scan, then golden-section search
-    between the neighbours of the best grid point (robust to a few local wiggles)."""
+    between the neighbours of the best grid point (robust to a few local wiggles).
+
+    Each golden step evaluates ``f`` once (at the one new point of every bracket), and the
+    search stops when every bracket is narrower than ``rtol`` relative.
+    """
     lo = np.asarray(lo, float)
     hi = np.asarray(hi, float)
     u = np.linspace(0.0, 1.0, grid)
@@ -379,18 +384,18 @@ def _golden_minimise(
     g = (np.sqrt(5.0) - 1.0) / 2.0
     c = b - g * (b - a)
     d = a + g * (b - a)
-    fc = f(c[..., None])[..., 0]
-    fd = f(d[..., None])[..., 0]
+    both = f(np.stack([c, d], axis=-1))
+    fc, fd = both[..., 0], both[..., 1]
     for _ in range(iters):
+        if np.all(b - a <= rtol * b):
+            break
         left = fc < fd
         b = np.where(left, d, b)
         a = np.where(left, a, c)
-        c_new = b - g * (b - a)
-        d_new = a + g * (b - a)
-        c, d = np.where(left, c_new, d), np.where(left, c, d_new)
-        fc_new = f(c[..., None])[..., 0]
-        fd_new = f(d[..., None])[..., 0]
-        fc, fd = np.where(left, fc_new, fd), np.where(left, fc, fd_new)
+        new = np.where(left, b - g * (b - a), a + g * (b - a))  # the one new point
+        f_new = f(new[..., None])[..., 0]
+        c, d = np.where(left, new, d), np.where(left, c, new)
+        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
     x = (a + b) / 2.0
     # the interval ends themselves are candidates too (boundary optima)
     cand = np.stack([lo, x, hi], axis=-1)

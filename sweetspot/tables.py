@@ -137,19 +137,28 @@ def _clean(x: Any) -> Any:
 def _sweet_spots(res: FitResult) -> dict[str, Any]:
     from .optimum import sweet_spot
 
+    def entry(sp: Any, i: int) -> dict[str, Any]:
+        e = float(sp.energy_per_token_j[i])
+        out: dict[str, Any] = {
+            "n_out": float(sp.n_out[i]),
+            "energy_per_token_j": e if e > 0 else None,
+            "tokens_per_joule": 1.0 / e if e > 0 else None,
+            "extrapolated": bool(sp.extrapolated[i]),
+        }
+        if not e > 0:
+            out["note"] = "non-physical: the model's energy per token is <= 0 there"
+        return out
+
+    levels = [float(n) for n in N_IN_GRID]
+    try:  # one vectorised search for all input lengths
+        sp = sweet_spot(res, levels, warn=False)
+        return {str(n): entry(sp, i) for i, n in enumerate(N_IN_GRID)}
+    except (NoOptimumError, SpecError):
+        pass  # some input length has no interior optimum: say which, one by one
     out: dict[str, Any] = {}
     for n in N_IN_GRID:
         try:
-            sp = sweet_spot(res, float(n), warn=False)
-            e = float(sp.energy_per_token_j)
-            out[str(n)] = {
-                "n_out": float(sp.n_out),
-                "energy_per_token_j": e if e > 0 else None,
-                "tokens_per_joule": 1.0 / e if e > 0 else None,
-                "extrapolated": bool(sp.extrapolated),
-            }
-            if not e > 0:
-                out[str(n)]["note"] = "non-physical: the model's energy per token is <= 0 there"
+            out[str(n)] = entry(sweet_spot(res, [float(n)], warn=False), 0)
         except (NoOptimumError, SpecError) as exc:
             out[str(n)] = {"n_out": None, "note": str(exc)[:200]}
     return out
@@ -174,7 +183,7 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
         The table (JSON-safe), as written to ``params.json``.
     """
     from .evaluate import evaluate, families_for, summarise
-    from .fitting import fit
+    from .fitting import FitData, fit
     from .io import read_measurements
 
     root = Path(data_dir)
@@ -201,13 +210,14 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
         fams = {f.name: f for f in families_for(data)}
         entries: list[dict[str, Any]] = []
         for (model, n_gpus), g in data.groupby(["model", "n_gpus"], sort=True):
+            arrays = FitData.from_frame(g)  # validated once, with the data
             for fam_name, fam in fams.items():
                 sel = (table["model"] == model) & (table["n_gpus"] == n_gpus)
                 row: Any = table[sel & (table["family"] == fam_name)].iloc[0]
                 arch = {str(model): str(model)} if fam.spec.is_physical else None
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", SweetspotWarning)
-                    res = fit(g, fam.spec, architecture=arch)
+                    res = fit(arrays, fam.spec, architecture=arch)
                 res = _with_meta(res, source, data, g)
                 theta = res.theta
                 entries.append(
@@ -261,7 +271,7 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
                 archs = {str(m): str(m) for m in models}
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", SweetspotWarning)
-                    res = fit(pool, fam.spec, architecture=archs)
+                    res = fit(FitData.from_frame(pool), fam.spec, architecture=archs)
                 res = _with_meta(res, source, data, pool)
                 lomo = table[(table["family"] == fam_name) & (table["n_gpus"] == n_gpus)].set_index(
                     "model"

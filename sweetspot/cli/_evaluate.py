@@ -165,20 +165,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
         why = res.non_physical() if not res.is_pooled else None
         if why:
             print(f"   NON-PHYSICAL: {why}; its energies are not printed")
-        for n in n_in:
-            try:
-                sp = sweet_spot(res, float(n), n_out_max=args.n_out_max, warn=False)
-            except NoOptimumError as exc:
-                print(f"   {n:>6} no interior optimum: {exc}")
-                continue
-            no = float(sp.n_out)
-            e = float(sp.energy_per_token_j)
+        try:  # one vectorised search for all input lengths
+            spots = sweet_spot(res, [float(n) for n in n_in], n_out_max=args.n_out_max, warn=False)
+        except NoOptimumError as exc:
+            print(f"   no interior optimum: {exc}")
+            continue
+        for i, n in enumerate(n_in):
+            no = float(spots.n_out[i])
+            e = float(spots.energy_per_token_j[i])
             tags = []
-            if not bool(sp.interior):
+            if not bool(spots.interior[i]):
                 tags.append("boundary")
             if not res.n_in_range[0] <= n <= res.n_in_range[1]:
                 tags.append("extrapolated")
-            elif bool(sp.extrapolated):
+            elif bool(spots.extrapolated[i]):
                 tags.append("extrapolated: n_out* outside the fitted n_out")
             tag = "".join(f"  ({t})" for t in tags)
             if why or not e > 0:
