@@ -9,14 +9,24 @@ arguments, returning the exit code):
 - :mod:`._plan`: ``plan``, ``workload``;
 - :mod:`._measure`: ``measure`` (the harness).
 
-Library errors become one line on stderr and exit code 1, never a traceback; warnings are
-printed as one ``warning:`` line each on stderr. The command holds no library logic: it reads
-the arguments, calls the library and prints; heavy imports wait inside the commands.
+Errors become one line on stderr and a non-zero exit code, never a traceback:
+
+- a library error (:class:`~sweetspot.exceptions.SweetspotError`) or an operating-system
+  error (a file that cannot be read or written, a full disk, a read-only folder): the
+  message, exit code 1;
+- running out of memory: exit code 1, with a hint;
+- anything else is a bug in sweetspot: ``internal error (<type>: <message>)``, exit code 70
+  (``EX_SOFTWARE``); set ``SWEETSPOT_DEBUG=1`` to see the traceback instead.
+
+Warnings are printed as one ``warning:`` line each on stderr. The command holds no library
+logic: it reads the arguments, calls the library and prints; heavy imports wait inside the
+commands.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -46,6 +56,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit code of an internal error (a bug), as sysexits.h's EX_SOFTWARE.
+EXIT_INTERNAL = 70
+
+
+def _one_line(text: object) -> str:
+    """A message on one line: line breaks and runs of spaces become single spaces."""
+    return " ".join(str(text).split())
+
+
+def _os_message(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f": {exc.filename!r}" if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        where += f" -> {exc.filename2!r}"
+    return (
+        f"{reason}{where} ({type(exc).__name__}). Check that the path exists, that its folder "
+        "is writable (or the file readable), and that the disk is not full; or choose "
+        "another path."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sweetspot`` command; returns the exit code."""
     parser = build_parser()
@@ -55,7 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     def _show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-        print(f"warning: {category.__name__}: {message}", file=sys.stderr)
+        print(f"warning: {category.__name__}: {_one_line(message)}", file=sys.stderr)
+
+    def _error(text: str) -> None:
+        print(f"sweetspot {args.command}: error: {_one_line(text)}", file=sys.stderr)
 
     try:
         with warnings.catch_warnings():
@@ -63,10 +97,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show
             return int(args.func(args))
     except SweetspotError as exc:
-        print(f"sweetspot {args.command}: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 1
     except KeyboardInterrupt:
         print(f"sweetspot {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        _error(_os_message(exc))
+        return 1
+    except MemoryError:
+        _error(
+            "out of memory. The input is larger than this machine can hold: read a smaller "
+            "part of it, or stream Parquet data (sweetspot.fit_parquet)."
+        )
+        return 1
+    except Exception as exc:
+        if os.environ.get("SWEETSPOT_DEBUG"):
+            raise
+        _error(
+            f"internal error ({type(exc).__name__}: {_one_line(exc)[:300]}); this is a bug in "
+            "sweetspot. Please report it with the command line (set SWEETSPOT_DEBUG=1 to see "
+            "the traceback)."
+        )
+        return EXIT_INTERNAL

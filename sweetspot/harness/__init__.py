@@ -19,33 +19,37 @@ engine needs none of them. See ``docs/measuring.md``.
 
 from __future__ import annotations
 
-from .clock import Clock, RealClock, SimClock
-from .engines import BatchResult, Engine, EngineConfig, RequestTiming
-from .knobs import DeviceControl, Knobs, NvmlControl, apply_knobs, terminate_on_signals
-from .meter import (
-    DeviceInfo,
-    DeviceState,
-    EnergyMeter,
-    IdleBaseline,
-    NvmlMeter,
-    PowerSample,
-    Window,
-    measure_idle,
-)
-from .store import MeasurementStore
-from .sweep import (
-    Executor,
-    LocalExecutor,
-    Rig,
-    SweepObserver,
-    SweepPoint,
-    SweepReport,
-    SweepSpec,
-    build_rig,
-    measure_point,
-    run_sweep,
-    summarize_repeats,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clock import Clock, RealClock, SimClock
+    from .engines import BatchResult, Engine, EngineConfig, RequestTiming
+    from .knobs import DeviceControl, Knobs, NvmlControl, apply_knobs, terminate_on_signals
+    from .meter import (
+        DeviceInfo,
+        DeviceState,
+        EnergyMeter,
+        IdleBaseline,
+        NvmlMeter,
+        PowerSample,
+        Window,
+        measure_idle,
+    )
+    from .store import MeasurementStore
+    from .sweep import (
+        Executor,
+        LocalExecutor,
+        Rig,
+        SweepObserver,
+        SweepPoint,
+        SweepReport,
+        SweepSpec,
+        build_rig,
+        measure_point,
+        run_sweep,
+        summarize_repeats,
+    )
 
 __all__ = [
     "BatchResult",
@@ -81,3 +85,53 @@ __all__ = [
     "summarize_repeats",
     "terminate_on_signals",
 ]
+
+# Loaded on first use: the sweep and the store load pandas, and the command's argument parser
+# (which reads ENGINES from .engines) must not.
+_LAZY = {
+    "Clock": ".clock",
+    "RealClock": ".clock",
+    "SimClock": ".clock",
+    "BatchResult": ".engines",
+    "Engine": ".engines",
+    "EngineConfig": ".engines",
+    "RequestTiming": ".engines",
+    "DeviceControl": ".knobs",
+    "Knobs": ".knobs",
+    "NvmlControl": ".knobs",
+    "apply_knobs": ".knobs",
+    "terminate_on_signals": ".knobs",
+    "DeviceInfo": ".meter",
+    "DeviceState": ".meter",
+    "EnergyMeter": ".meter",
+    "IdleBaseline": ".meter",
+    "NvmlMeter": ".meter",
+    "PowerSample": ".meter",
+    "Window": ".meter",
+    "measure_idle": ".meter",
+    "MeasurementStore": ".store",
+    "Executor": ".sweep",
+    "LocalExecutor": ".sweep",
+    "Rig": ".sweep",
+    "SweepObserver": ".sweep",
+    "SweepPoint": ".sweep",
+    "SweepReport": ".sweep",
+    "SweepSpec": ".sweep",
+    "build_rig": ".sweep",
+    "measure_point": ".sweep",
+    "run_sweep": ".sweep",
+    "summarize_repeats": ".sweep",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import StoreError
+from ..io import MAX_LINE_BYTES
 from ..io.store import (
     MANIFEST,
     POINTS,
@@ -84,6 +85,15 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _root(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise StoreError(
+            f"a measurement store is a directory given as a path (str or os.PathLike); got "
+            f"{type(path).__name__}."
+        )
+    return Path(path)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -138,7 +148,11 @@ class MeasurementStore:
         StoreError
             If the directory is not empty, or cannot be written.
         """
-        root = Path(path)
+        root = _root(path)
+        if not isinstance(manifest, Mapping):
+            raise StoreError(
+                f"the manifest of a new store must be a mapping; got {type(manifest).__name__}."
+            )
         if root.exists() and not root.is_dir():
             raise StoreError(f"{root} exists and is not a directory; choose another --out path.")
         if root.is_dir():
@@ -185,7 +199,7 @@ class MeasurementStore:
             the log is corrupted or foreign, a point appears twice, or another process holds
             the lock.
         """
-        root = Path(path)
+        root = _root(path)
         manifest = read_manifest(root)
         store = cls(root, manifest, [])
         store._lock()
@@ -228,7 +242,7 @@ class MeasurementStore:
             If the store exists without ``resume``, or was written by a different sweep
             (the message lists the differing fields), or :meth:`open` fails.
         """
-        root = Path(path)
+        root = _root(path)
         exists = (root / MANIFEST).exists()
         if not resume or not exists:
             if exists:
@@ -326,6 +340,35 @@ class MeasurementStore:
             raise StoreError(f"cannot update {self.path / MANIFEST}: {exc}") from exc
         self._manifest = new
 
+    def discard(self, *, remove_directory: bool = False) -> None:
+        """Delete this store when it holds no point, and release the lock.
+
+        For a run that created the store and failed before its first point (an engine that
+        cannot load, a knob the GPU refuses, Ctrl-C): nothing was measured, and a store left
+        behind would make the corrected command fail with "already holds a measurement
+        store". The manifest, the empty log and the lock file are removed, and the directory
+        too when ``remove_directory`` and it is then empty. A store holding a point, or a
+        log that is not empty, is never touched.
+
+        Raises
+        ------
+        StoreError
+            If the store holds a point.
+        """
+        points = self.path / POINTS
+        if self._keys or (points.exists() and points.stat().st_size > 0):
+            raise StoreError(f"the store {self.path} holds points; it is not discarded.")
+        with contextlib.suppress(OSError):
+            for tmp in self.path.glob(f"{_TMP_PREFIX}*"):
+                tmp.unlink()
+            points.unlink(missing_ok=True)
+            (self.path / MANIFEST).unlink(missing_ok=True)
+        self.close()
+        with contextlib.suppress(OSError):
+            (self.path / LOCK).unlink(missing_ok=True)
+            if remove_directory:
+                self.path.rmdir()  # only if empty: anything else is not ours
+
     def close(self) -> None:
         """Release the lock (idempotent)."""
         if self._lock_fd is not None:
@@ -369,8 +412,16 @@ class MeasurementStore:
         kept, and cut; a complete final point whose newline alone is missing gets one.
         """
         points = log.path
-        data = points.read_bytes()
-        if not data or data.endswith(b"\n"):
+        try:
+            size = points.stat().st_size
+            with open(points, "rb") as fh:
+                # the last line is at most MAX_LINE_BYTES long (read_points checked it): read
+                # the tail only, never the whole log
+                fh.seek(max(0, size - MAX_LINE_BYTES - 1))
+                tail = fh.read()
+        except OSError as exc:
+            raise StoreError(f"cannot read the end of {points}: {exc}") from exc
+        if not tail or tail.endswith(b"\n"):
             return []
         if log.torn_line is None:
             try:
@@ -384,8 +435,11 @@ class MeasurementStore:
                 f"ended the last line of {POINTS} with its missing newline (the point on it is "
                 "complete and kept)"
             ]
-        cut = data.rfind(b"\n") + 1
-        torn = data[cut:]
+        start = size - len(tail)
+        cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else start
+        if cut == start and start > 0:  # pragma: no cover - a torn line is short
+            raise StoreError(f"the torn last line of {points} is too long to repair safely.")
+        torn = tail[cut - start :]
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         aside = self.path / f"{_TORN}{stamp}"
         try:

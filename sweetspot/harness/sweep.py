@@ -17,6 +17,10 @@ How one point is measured (:func:`measure_point`)
    run inside the window;
 5. device state read (temperature, clocks, throttle reasons).
 
+Each point is stored under :attr:`SweepPoint.key`, which writes every knob exactly, so two
+distinct points never share a key; a resume refuses a store holding points the grid does not
+have. Every size of a sweep is bounded (:data:`SWEEP_LIMITS`, ``docs/inputs.md``).
+
 The grid is shuffled with the seed so that thermal drift does not line up with an axis;
 points sharing an engine configuration (``tp``, ``max_batch_size``) are kept together so the
 model is loaded once per configuration, followed by an idle-baseline window.
@@ -41,19 +45,22 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ArchitectureError, SpecError
+from ..exceptions import ArchitectureError, MeasurementError, SpecError, StoreError
+from ..io import MAX_TOKENS
 from .clock import Clock, RealClock
 from .engines import ENGINES, Engine, EngineConfig
 from .knobs import DeviceControl, Knobs, apply_knobs, terminate_on_signals
 from .meter import EnergyMeter, IdleBaseline, Window, measure_idle
-from .store import MeasurementStore
+from .store import MANIFEST, MeasurementStore
 
 __all__ = [
+    "SWEEP_LIMITS",
     "Executor",
     "LocalExecutor",
     "Rig",
@@ -92,6 +99,55 @@ _IDENTITY_FIELDS = (
 )
 
 
+SWEEP_LIMITS: Mapping[str, float] = MappingProxyType(
+    {
+        "n_in": MAX_TOKENS,
+        "n_out": MAX_TOKENS,
+        "requests": 100_000,
+        "max_batch_size": 1_000_000,
+        "max_num_tokens": 100_000_000,
+        "gpu_clock_mhz": 10_000,
+        "power_limit_w": 10_000.0,
+        "tp": 1024,
+        "gpus": 1023,
+        "repeats": 1000,
+        "warmup": 1000,
+        "cooldown_s": 3600.0,
+        "min_window_s": 600.0,
+        "idle_s": 3600.0,
+        "sample_interval_s": 60.0,
+        "fake_time_scale": 10.0,
+        "seed": 2**63 - 1,
+        "points": 100_000,
+    }
+)
+"""Upper bounds of a :class:`SweepSpec` (inclusive; ``points`` is the number of grid points
+times repeats). Lengths share :data:`sweetspot.io.MAX_TOKENS` with the readers; times are in
+seconds. A value above its bound raises :class:`~sweetspot.exceptions.SpecError` before
+anything is created or measured (see ``docs/inputs.md``)."""
+
+
+def _real(value: Any) -> float | None:
+    """``value`` as a finite float, or None (text, booleans, NaN, inf, 10**400, ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _too_large(name: str, value: Any, what: str) -> SpecError:
+    limit = SWEEP_LIMITS[name]
+    bound = f"{int(limit):,}" if float(limit).is_integer() else f"{limit:,g}"
+    return SpecError(
+        f"{name} must be at most {bound}{what}; got {value!r}. sweetspot bounds every size "
+        "of a sweep so that it ends in a known time and memory (SWEEP_LIMITS, docs/inputs.md); "
+        "lower the value, or split the sweep."
+    )
+
+
 def _positive_ints(name: str, values: Sequence[Any], *, allow_none: bool = False) -> tuple:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise SpecError(f"{name} must be a non-empty sequence; got {values!r}.")
@@ -102,6 +158,8 @@ def _positive_ints(name: str, values: Sequence[Any], *, allow_none: bool = False
             continue
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
             raise SpecError(f"{name} values must be positive integers; got {v!r} in {values!r}.")
+        if int(v) > SWEEP_LIMITS[name]:
+            raise _too_large(name, int(v), "")
         out.append(int(v))
     if len(set(out)) != len(out):
         raise SpecError(f"{name} lists a value twice: {values!r}. List each value once.")
@@ -159,8 +217,9 @@ class SweepSpec:
     Raises
     ------
     SpecError
-        For an unknown engine, empty or non-positive grids, duplicated values, or negative
-        times.
+        For an unknown engine, empty or non-positive grids, duplicated values, negative
+        times, a negative seed, or any size above its bound in :data:`SWEEP_LIMITS` (lengths
+        up to :data:`sweetspot.io.MAX_TOKENS`, requests, windows, GPUs, grid points).
     """
 
     model: str
@@ -202,10 +261,10 @@ class SweepSpec:
             raise SpecError(f"power_limit_w must be a non-empty sequence; got {limits!r}.")
         clean: list[float | None] = []
         for v in limits:
-            if v is not None and (
-                isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0
-            ):
+            if v is not None and not (_real(v) or 0.0) > 0:
                 raise SpecError(f"power_limit_w values must be positive watts; got {v!r}.")
+            if v is not None and v > SWEEP_LIMITS["power_limit_w"]:
+                raise _too_large("power_limit_w", v, " W")
             clean.append(None if v is None else float(v))
         if len(set(clean)) != len(clean):
             raise SpecError(f"power_limit_w lists a value twice: {limits!r}.")
@@ -214,28 +273,78 @@ class SweepSpec:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SpecError(f"{name} must be a positive integer; got {v!r}.")
+            if v > SWEEP_LIMITS[name]:
+                raise _too_large(name, v, "")
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise SpecError(f"warmup must be a non-negative integer; got {self.warmup!r}.")
+        if self.warmup > SWEEP_LIMITS["warmup"]:
+            raise _too_large("warmup", self.warmup, "")
         for name in ("cooldown_s", "sample_interval_s", "fake_time_scale"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            if _real(v) is None or v < 0:
                 raise SpecError(f"{name} must be a finite number >= 0; got {v!r}.")
+            if v > SWEEP_LIMITS[name]:
+                raise _too_large(name, v, " s" if name.endswith("_s") else "")
+        if 0 < self.sample_interval_s < 0.001:
+            raise SpecError(
+                f"sample_interval_s must be 0 (no power timeline) or at least 0.001 s; got "
+                f"{self.sample_interval_s!r} (NVML updates power every few milliseconds)."
+            )
         for name in ("min_window_s", "idle_s"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            if _real(v) is None or v <= 0:
                 raise SpecError(f"{name} must be a positive number of seconds; got {v!r}.")
+            if v > SWEEP_LIMITS[name]:
+                raise _too_large(name, v, " s")
+        if self.max_num_tokens is not None:
+            v = self.max_num_tokens
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise SpecError(f"max_num_tokens must be a positive integer or None; got {v!r}.")
+            if v > SWEEP_LIMITS["max_num_tokens"]:
+                raise _too_large("max_num_tokens", v, " tokens")
+        for name in ("model_path", "dtype"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, str):
+                raise SpecError(f"{name} must be a string; got {type(v).__name__} {v!r}.")
         if self.gpus is not None:
+            if isinstance(self.gpus, (str, bytes)) or not isinstance(self.gpus, Sequence):
+                raise SpecError(f"gpus must be a sequence of device indices; got {self.gpus!r}.")
+            if any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) for g in self.gpus):
+                raise SpecError(f"gpus must be whole device indices; got {self.gpus!r}.")
             gpus = tuple(int(g) for g in self.gpus)
             if not gpus or len(set(gpus)) != len(gpus) or min(gpus) < 0:
                 raise SpecError(f"gpus must be distinct device indices >= 0; got {self.gpus!r}.")
+            if max(gpus) > SWEEP_LIMITS["gpus"]:
+                raise _too_large("gpus", max(gpus), " (a device index)")
             if max(self.tp) > len(gpus):
                 raise SpecError(
                     f"tp={max(self.tp)} needs {max(self.tp)} GPUs but --gpus lists {len(gpus)} "
                     f"({list(gpus)}); list more GPUs or lower --tp."
                 )
             object.__setattr__(self, "gpus", gpus)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise SpecError(f"seed must be an integer; got {self.seed!r}.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise SpecError(
+                f"seed must be a non-negative integer (it seeds numpy's generator); got "
+                f"{self.seed!r}. Use 0, 1, 2, ..."
+            )
+        if self.seed > SWEEP_LIMITS["seed"]:
+            raise _too_large("seed", self.seed, "")
+        size = (
+            len(self.tp)
+            * len(self.max_batch_size)
+            * len(self.n_in)
+            * len(self.n_out)
+            * len(self.requests)
+            * len(self.gpu_clock_mhz)
+            * len(self.power_limit_w)
+            * self.repeats
+        )
+        if size > SWEEP_LIMITS["points"]:
+            raise SpecError(
+                f"the sweep has {size:,} points (the product of the lengths of every list, times "
+                f"the repeats), more than {SWEEP_LIMITS['points']:,.0f}; at several seconds "
+                "each it would not end. Split it into several sweeps."
+            )
         if self.engine == "fake":
             from ..architecture import get_architecture
 
@@ -339,8 +448,9 @@ class SweepPoint:
 
     @property
     def key(self) -> str:
-        """Stable identifier of the point in a store."""
-        pl = "default" if self.power_limit_w is None else f"{self.power_limit_w:g}"
+        """Stable identifier of the point in a store: every knob written exactly, so two
+        distinct points never share a key (``300.0001`` and ``300.0002`` W differ)."""
+        pl = "default" if self.power_limit_w is None else _exact_number(self.power_limit_w)
         return (
             f"n_in={self.n_in}|n_out={self.n_out}|requests={self.n_requests}"
             f"|max_batch_size={self.max_batch_size or 'default'}"
@@ -364,6 +474,13 @@ class SweepPoint:
         if self.max_batch_size is None:
             return self.n_requests
         return min(self.n_requests, self.max_batch_size)
+
+
+def _exact_number(value: float) -> str:
+    """The shortest text of ``value`` that reads back as the same float: ``"300"`` for 300.0
+    (as keys written before were, with ``:g``), ``"300.0001"`` where ``:g`` would round."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def derive_seed(seed: int, *parts: Any) -> int:
@@ -762,10 +879,21 @@ def run_sweep(
     Raises
     ------
     StoreError
-        If the store exists without ``resume``, belongs to another sweep, or is corrupted.
+        If the store exists without ``resume``, belongs to another sweep (its identity, or
+        points whose keys the grid does not have), or is corrupted.
     DeviceError, DependencyError, SpecError
         From the engine, meter and knobs; every completed point is already stored.
+
+    Notes
+    -----
+    The grid is built before the store is created, so a rejected sweep leaves nothing
+    behind. A store this call created is removed again when the run fails before its first
+    point (nothing was measured); a store holding a point is always kept.
     """
+    if not isinstance(out, (str, os.PathLike)):
+        raise SpecError(f"out must be a directory path (str or os.PathLike); got {out!r}.")
+    if not isinstance(resume, bool):
+        raise SpecError(f"resume must be True or False; got {resume!r}.")
     executor = LocalExecutor() if executor is None else executor
     if not isinstance(executor, Executor):
         raise SpecError(
@@ -773,6 +901,11 @@ def run_sweep(
             f"(sweetspot.harness.ray_executor); got {executor!r}."
         )
     executor.preflight(spec)
+    points = spec.points()  # before anything is created: a rejected sweep leaves no store
+    grid_keys = {p.key for p in points}
+    root = Path(out)
+    creates = not (root / MANIFEST).exists()
+    new_directory = not root.exists()
     manifest = {
         "sweep": {"identity": spec.identity(), "spec": spec.to_dict()},
         "provenance": _provenance(spec),
@@ -782,6 +915,15 @@ def run_sweep(
     }
     store = MeasurementStore.open_for_sweep(out, manifest, resume=resume, identity=spec.identity())
     try:
+        foreign = sorted(store.completed_keys() - grid_keys)
+        if foreign:
+            raise StoreError(
+                f"the store {root} holds {len(foreign)} point(s) that this sweep's grid does not "
+                f"have (e.g. {foreign[0]!r}): they were written with another grid, or by a "
+                "sweetspot whose point keys were coarser. Resuming would mix two grids; resume "
+                "with the arguments that wrote the store, or write this sweep to a new --out "
+                "directory."
+            )
         run_entry = {
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "executor": executor.name,
@@ -794,7 +936,7 @@ def run_sweep(
             if observer is not None:
                 observer.message(note)
         done = store.completed_keys()
-        pending = [p for p in spec.points() if p.key not in done]
+        pending = [p for p in points if p.key not in done]
         if observer is not None:
             observer.started(len(pending), len(done))
         with terminate_on_signals():
@@ -807,6 +949,12 @@ def run_sweep(
             simulated=spec.engine == "fake",
             notes=tuple(store.notes),
         )
+    except BaseException:
+        if creates and len(store) == 0:
+            # nothing measured: remove what this run created, so that the corrected command
+            # is not refused with "already holds a measurement store"
+            store.discard(remove_directory=new_directory)
+        raise
     finally:
         store.close()
 
@@ -932,6 +1080,13 @@ def summarize_repeats(data: pd.DataFrame) -> pd.DataFrame:
         ``repeats``, ``energy_per_request_j`` (mean) [J], ``std_j`` [J] (sample standard
         deviation, NaN for a single repeat) and ``cv_pct`` [%].
     """
+    if not isinstance(data, pd.DataFrame) or not {"energy_j", "n_requests"} <= set(data.columns):
+        raise MeasurementError(
+            "summarize_repeats expects the rows of a store, a DataFrame with energy_j and "
+            f"n_requests (read_measurements(store_dir)); got {type(data).__name__}"
+            + (f" with columns {list(data.columns)[:10]}" if isinstance(data, pd.DataFrame) else "")
+            + "."
+        )
     frame = data.copy()
     frame["_e"] = frame["energy_j"] / frame["n_requests"]
     keys = [c for c in _CONFIG_COLUMNS if c in frame.columns]

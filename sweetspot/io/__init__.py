@@ -47,23 +47,48 @@ One module per format, in the manner of pvlib's ``iotools``; the readers are re-
 =====================================  ====================================================
 
 :func:`validate_measurements` checks a frame against the schema (every reader ends in it).
+
+Labels (``model``, ``gpu``, ``engine``, ``dtype``, ``prompt`` and columns named like
+identifiers) are read from text files as text, exactly as written; lengths must be whole
+numbers from 1 to :data:`MAX_TOKENS`; the bounds on lines, streams, JSON and Parquet
+(:data:`MAX_LINE_BYTES`, :data:`MAX_STREAM_BYTES`, :data:`MAX_EXPANSION`,
+:data:`MAX_JSON_BYTES`, :data:`MAX_PARQUET_BYTES`) are listed in ``docs/inputs.md`` with
+what each reader refuses and why.
 """
 
 from __future__ import annotations
 
-from ._files import MAX_LINE_BYTES
-from ._schema import SCHEMA_OPTIONAL, SCHEMA_REQUIRED, validate_measurements
-from .azure import read_azure_trace
-from .codecarbon import read_codecarbon
-from .measurements import FORMATS, read_measurements
-from .request_mix import read_request_mix
-from .trtllm_bench import read_trtllm_bench
-from .wilkins import read_wilkins
-from .zeus import read_zeus
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._limits import (
+    FORMATS,
+    MAX_EXPANSION,
+    MAX_JSON_BYTES,
+    MAX_LINE_BYTES,
+    MAX_PARQUET_BYTES,
+    MAX_STREAM_BYTES,
+    MAX_TOKENS,
+)
+
+if TYPE_CHECKING:
+    from ._schema import SCHEMA_OPTIONAL, SCHEMA_REQUIRED, validate_measurements
+    from .azure import read_azure_trace
+    from .codecarbon import read_codecarbon
+    from .measurements import read_measurements
+    from .request_mix import read_request_mix
+    from .trtllm_bench import read_trtllm_bench
+    from .wilkins import read_wilkins
+    from .zeus import read_zeus
 
 __all__ = [
     "FORMATS",
+    "MAX_EXPANSION",
+    "MAX_JSON_BYTES",
     "MAX_LINE_BYTES",
+    "MAX_PARQUET_BYTES",
+    "MAX_STREAM_BYTES",
+    "MAX_TOKENS",
     "SCHEMA_OPTIONAL",
     "SCHEMA_REQUIRED",
     "read_azure_trace",
@@ -75,3 +100,31 @@ __all__ = [
     "read_zeus",
     "validate_measurements",
 ]
+
+# The readers load pandas: they are imported on first use, so that the constants above (and
+# the command's argument parser, which offers FORMATS) load none of it.
+_LAZY = {
+    "SCHEMA_OPTIONAL": "._schema",
+    "SCHEMA_REQUIRED": "._schema",
+    "validate_measurements": "._schema",
+    "read_azure_trace": ".azure",
+    "read_codecarbon": ".codecarbon",
+    "read_measurements": ".measurements",
+    "read_request_mix": ".request_mix",
+    "read_trtllm_bench": ".trtllm_bench",
+    "read_wilkins": ".wilkins",
+    "read_zeus": ".zeus",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

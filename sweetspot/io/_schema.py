@@ -28,8 +28,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..exceptions import MeasurementError
+from ._limits import MAX_TOKENS
 
 __all__ = ["SCHEMA_OPTIONAL", "SCHEMA_REQUIRED", "validate_measurements"]
+
 
 SCHEMA_REQUIRED: tuple[str, ...] = ("n_in", "n_out", "energy_j")
 """Columns every measurement frame must have, in this order."""
@@ -75,7 +77,31 @@ _ENERGY_ALIASES: tuple[str, ...] = tuple(
 _KNOWN_NAMES: frozenset[str] = frozenset((*SCHEMA_REQUIRED, *SCHEMA_OPTIONAL, *_UNIT_ALIASES))
 
 _NEVER_DROPPED = "sweetspot never drops rows silently"
-_MAX_EXACT_INT = 2.0**53  # beyond this float64 cannot hold every integer
+
+# Columns read as text exactly as written (never type-inferred): the schema's labels, and
+# extra columns named like identifiers (``point_key``, ``run_id``, ``python_version``, ...).
+_LABEL_SCHEMA = frozenset(name for name, kind in SCHEMA_OPTIONAL.items() if kind is str)
+_LABEL_NAMES = frozenset({"point_key", "name", "id", "label", "tag", "version"})
+_LABEL_SUFFIXES = ("_id", "_key", "_name", "_version", "_label", "_tag")
+
+
+def _is_label_column(name: Any) -> bool:
+    """Whether a column of a text file is a label, read as text (see ``_LABEL_SCHEMA``)."""
+    if not isinstance(name, str):
+        return False
+    key = name.strip().casefold()
+    return key in _LABEL_SCHEMA or key in _LABEL_NAMES or key.endswith(_LABEL_SUFFIXES)
+
+
+def _is_numeric_schema_column(name: Any) -> bool:
+    """Whether a column is a numeric schema column (or a unit-suffixed alias of one)."""
+    if not isinstance(name, str):
+        return False
+    rule = _RULES.get(name.strip().casefold())
+    return rule is not None and rule.kind in ("int", "float")
+
+
+_MAX_EXACT_INT = 2.0**53  # from here float64 cannot hold every integer (2**53 + 1 reads as 2**53)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +112,7 @@ class _Rule:
     unit: str = ""
     low: float | None = None
     strict: bool = False  # True: value > low; False: value >= low
+    high: float | None = None  # documented upper bound (inclusive), see docs/inputs.md
 
     def expected(self) -> str:
         unit = f" [{self.unit}]" if self.unit else ""
@@ -109,8 +136,8 @@ class _Rule:
 
 _RULES: Mapping[str, _Rule] = MappingProxyType(
     {
-        "n_in": _Rule("int", "tokens", 1),
-        "n_out": _Rule("int", "tokens", 1),
+        "n_in": _Rule("int", "tokens", 1, high=MAX_TOKENS),
+        "n_out": _Rule("int", "tokens", 1, high=MAX_TOKENS),
         "energy_j": _Rule("float", "J", 0.0, strict=True),
         "n_requests": _Rule("int", "requests", 1),
         "time_s": _Rule("float", "s", 0.0, strict=True),
@@ -222,33 +249,65 @@ def _list_columns(columns: Any, limit: int = 20) -> str:
 # --------------------------------------------------------------------------- column checks
 
 
-def _as_float(series: pd.Series, name: str, rule: _Rule, ctx: _Ctx) -> NDArray[np.float64]:
-    """Return the column as finite float64 values, rejecting text, booleans, NaN and inf."""
-    expected = rule.expected()
+def _numbers(series: pd.Series, name: str, expected: str, ctx: _Ctx) -> NDArray[np.float64]:
+    """The column as float64 values, NaN where a cell is missing; text, booleans, dates,
+    durations, complex numbers and other non-numbers raise (naming the first bad row)."""
     n = len(series)
     if pd.api.types.is_bool_dtype(series.dtype):
         _fail(ctx, name, np.ones(n, dtype=bool), series, expected, "Booleans are not numbers.")
+    _check_numeric_dtype(series, name, expected, ctx)
     if series.dtype.kind in "iuf":
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        coerced = pd.to_numeric(series, errors="coerce")
-        values = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
-        present = series.notna().to_numpy(dtype=bool)
-        text = present & np.isnan(values)
-        if series.dtype == object:
-            text |= np.fromiter(
-                (isinstance(v, (bool, np.bool_)) for v in series), dtype=bool, count=n
-            )
-        if text.any():
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype == object:
+        kinds = np.fromiter((not _is_number_cell(v) for v in series), dtype=bool, count=n)
+        if kinds.any():
             _fail(
                 ctx,
                 name,
-                text,
+                kinds,
                 series,
                 expected,
-                "Cells must hold plain numbers (no units or other text); "
-                f"correct them or remove those rows ({_NEVER_DROPPED}).",
+                "Cells must hold plain real numbers (not booleans, dates, durations, "
+                "complex numbers, bytes or containers); convert or remove those rows "
+                f"({_NEVER_DROPPED}).",
             )
+    try:
+        coerced = pd.to_numeric(series, errors="coerce")
+        values = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError, ArithmeticError):
+        values = np.array([_cell_float(v) for v in series], dtype=np.float64)
+    present = series.notna().to_numpy(dtype=bool)
+    text = present & np.isnan(values)
+    if series.dtype == object and text.any():  # Fraction, Decimal, ... that pandas passes over
+        values = values.copy()
+        for pos in np.flatnonzero(text):
+            cell = series.iloc[pos]
+            values[pos] = np.nan if isinstance(cell, str) else _cell_float(cell)
+        text = present & np.isnan(values)
+    if text.any():
+        _fail(
+            ctx,
+            name,
+            text,
+            series,
+            expected,
+            "Cells must hold plain numbers (no units or other text); "
+            f"correct them or remove those rows ({_NEVER_DROPPED}).",
+        )
+    return values
+
+
+def _cell_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return np.nan
+
+
+def _as_float(series: pd.Series, name: str, rule: _Rule, ctx: _Ctx) -> NDArray[np.float64]:
+    """Return the column as finite float64 values, rejecting text, booleans, NaN and inf."""
+    expected = rule.expected()
+    values = _numbers(series, name, expected, ctx)
     missing = np.isnan(values)
     if missing.any():
         _fail(
@@ -271,14 +330,78 @@ def _as_float(series: pd.Series, name: str, rule: _Rule, ctx: _Ctx) -> NDArray[n
         )
     fix = _FIXES.get(name, f"Correct or remove those rows ({_NEVER_DROPPED}).")
     if rule.kind == "int":
-        fractional = (values != np.trunc(values)) | (np.abs(values) > _MAX_EXACT_INT)
+        fractional = values != np.trunc(values)
         if fractional.any():
             _fail(ctx, name, fractional, series, expected, fix)
+        inexact = np.abs(values) >= _MAX_EXACT_INT
+        if inexact.any():
+            _fail(
+                ctx,
+                name,
+                inexact,
+                series,
+                f"{expected} below 2**53",
+                "From 2**53 = 9,007,199,254,740,992 on, float64 cannot hold every whole number "
+                "(2**53 + 1 reads as 2**53), so sweetspot refuses such counts rather than "
+                f"round them. {fix}",
+            )
     if rule.low is not None:
         out_of_range = values <= rule.low if rule.strict else values < rule.low
         if out_of_range.any():
             _fail(ctx, name, out_of_range, series, expected, fix)
+    if rule.high is not None:
+        too_large = values > rule.high
+        if too_large.any():
+            _fail(
+                ctx,
+                name,
+                too_large,
+                series,
+                f"{expected} no larger than {rule.high:,.0f}",
+                f"sweetspot refuses {name} above {rule.high:,.0f} {rule.unit} (beyond the "
+                "context of any model; see docs/inputs.md): check the column and its unit.",
+            )
     return values
+
+
+_KIND_WORDS = {"M": "dates and times", "m": "durations", "c": "complex numbers", "S": "bytes"}
+
+
+def _check_numeric_dtype(series: pd.Series, name: str, expected: str, ctx: _Ctx) -> None:
+    """Refuse columns whose dtype holds no real numbers (dates, durations, periods, ...)."""
+    dtype = series.dtype
+    what: str | None = None
+    if isinstance(dtype, pd.PeriodDtype):
+        what = "periods"
+    elif isinstance(dtype, pd.IntervalDtype):
+        what = "intervals"
+    elif isinstance(dtype, pd.CategoricalDtype):
+        what = "categories"
+    elif dtype.kind in _KIND_WORDS or dtype.kind == "V":
+        what = _KIND_WORDS.get(dtype.kind, "raw records")
+    if what is None:
+        return
+    first = _describe_value(series.iloc[0]) if len(series) else "nothing"
+    raise MeasurementError(
+        f"{ctx.describe(name)} must be {expected}; got a column of dtype {dtype} holding "
+        f"{what} (first value {first}) in {ctx.source}. Token counts are whole numbers and "
+        "energies and times real numbers: convert the column (e.g. "
+        f"frame[{name!r}].astype('int64') or .astype('float64')) if it holds numbers."
+    )
+
+
+def _is_number_cell(value: Any) -> bool:
+    """A cell of an object column that may hold a number: text, a real number, or missing."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, (str, int, float, np.integer, np.floating)):
+        return True
+    from decimal import Decimal
+    from fractions import Fraction
+
+    return isinstance(value, (Decimal, Fraction))
 
 
 _TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
@@ -317,6 +440,24 @@ def _check_column(series: pd.Series, name: str, rule: _Rule, ctx: _Ctx) -> Any:
             f"({_NEVER_DROPPED}).",
         )
     if rule.kind == "str":
+        if series.dtype == object:
+            odd = np.fromiter(
+                (
+                    isinstance(v, (bytes, bytearray, list, tuple, dict, set, np.ndarray))
+                    for v in series
+                ),
+                dtype=bool,
+                count=len(series),
+            )
+            if odd.any():
+                _fail(
+                    ctx,
+                    name,
+                    odd,
+                    series,
+                    rule.expected(),
+                    "Labels are text (or numbers); decode bytes and flatten containers first.",
+                )
         return series.astype(str).array
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=bool)
@@ -325,6 +466,23 @@ def _check_column(series: pd.Series, name: str, rule: _Rule, ctx: _Ctx) -> Any:
     if bad.any():
         _fail(ctx, name, bad, series, rule.expected(), "Use True/False.")
     return np.array(cells, dtype=bool)
+
+
+def _unix_seconds(series: pd.Series, name: str, ctx: _Ctx) -> pd.Series:
+    """Unix seconds as UTC datetimes; a missing cell stays missing (NaT), text or a time
+    outside the years 1677-2262 (what pandas can hold) is an error."""
+    values = _numbers(series, name, "unix seconds (a number)", ctx)
+    bad = np.abs(np.nan_to_num(values, nan=0.0)) > 9.2e9
+    if bad.any():
+        _fail(
+            ctx,
+            name,
+            bad,
+            series,
+            "unix seconds between the years 1677 and 2262",
+            "Check the column and its unit (seconds since 1970-01-01 UTC).",
+        )
+    return pd.Series(pd.to_datetime(values, unit="s", utc=True), index=series.index)
 
 
 # --------------------------------------------------------------------------- frame checks
@@ -471,6 +629,13 @@ def _validate(
     origins: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Check a frame against the schema and return a fresh, canonical copy (see module doc)."""
+    if isinstance(df.columns, pd.MultiIndex):
+        raise MeasurementError(
+            f"{source} has hierarchical columns ({df.columns.nlevels} levels, e.g. "
+            f"{_short(repr(df.columns[0]))}); the schema needs one name per column. Flatten "
+            "them first, e.g. frame.columns = ['_'.join(map(str, c)) for c in frame.columns], "
+            "or select one level."
+        )
     _check_unique_columns(df.columns, source)
     if len(df) == 0:
         raise MeasurementError(
@@ -554,10 +719,13 @@ def validate_measurements(
     Raises
     ------
     MeasurementError
-        Missing required columns, duplicated column names, zero rows, a bad ``column_map`` or
-        ``first_row``, or a cell that is missing, infinite, text, fractional (token counts) or
-        out of range. The message names the column, the first offending row (0-based), the
-        count of bad rows and the fix.
+        Missing required columns, duplicated or hierarchical column names, zero rows, a bad
+        ``column_map`` or ``first_row``, a numeric column of the wrong kind (dates,
+        durations, periods, intervals, categories, complex numbers), or a cell that is
+        missing, infinite, text, a boolean or another non-number, fractional (counts),
+        from 2**53 on (counts), out of range (token counts above :data:`MAX_TOKENS`), or a
+        label that is bytes or a container. The message names the column, the first
+        offending row (0-based), the count of bad rows and the fix.
 
     Examples
     --------
@@ -572,7 +740,7 @@ def validate_measurements(
             f"validate_measurements expects a pandas.DataFrame; got {type(df).__name__}. "
             "Use read_measurements to read a file."
         )
-    label = source if source is not None else str(df.attrs.get("source", "data"))
+    label = str(source) if source is not None else str(df.attrs.get("source", "data"))
     rows = None
     if first_row is not None:
         if not isinstance(first_row, (int, np.integer)) or isinstance(first_row, bool):

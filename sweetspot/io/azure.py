@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..exceptions import MeasurementError
-from ._files import _delimiter, _missing_file, _read_csv
+from ._files import _delimiter, _exists, _missing_file, _read_csv
 from ._schema import (
     _RULES,
     _check_column,
@@ -69,7 +69,7 @@ def read_azure_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
         )
     file = Path(path)
     label = str(file)
-    if not file.exists():
+    if not _exists(file, label):
         raise _missing_file(label)
     if file.is_dir():
         found = sorted(p.name for p in file.glob("*.csv"))
@@ -77,7 +77,11 @@ def read_azure_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{label} is a directory; read_azure_trace reads one trace file (CSV files found: "
             f"{_list_columns(found) if found else 'none'}). Pass one of them."
         )
-    raw = _read_csv(file, _delimiter(file), label)
+    return _azure_frame(_read_csv(file, _delimiter(file), label), label)
+
+
+def _azure_frame(raw: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The request mix of an Azure trace already read as a raw frame."""
     _check_unique_columns(raw.columns, label)
     by_key: dict[str, Any] = {}
     for column in raw.columns:
@@ -103,7 +107,10 @@ def read_azure_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     n_in = _check_column(raw[by_key["contexttokens"]], "n_in", _RULES["n_in"], ctx)
     n_out = _check_column(raw[by_key["generatedtokens"]], "n_out", _RULES["n_out"], ctx)
     stamps = raw[by_key["timestamp"]]
-    parsed = pd.to_datetime(stamps, format="ISO8601", errors="coerce")
+    try:
+        parsed = pd.to_datetime(stamps, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError, OverflowError):  # e.g. time zones mixed within the column
+        parsed = pd.Series(pd.NaT, index=stamps.index)
     bad = parsed.isna().to_numpy(dtype=bool)
     if bad.any():
         _fail(

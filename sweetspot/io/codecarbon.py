@@ -23,11 +23,32 @@ import pandas as pd
 from ..exceptions import MeasurementError
 from ._files import _as_path, _csv_frame
 from ._labels import _lengths_from_labels
-from ._schema import _list_columns, _validate
+from ._schema import _Ctx, _fail, _list_columns, _numbers, _validate
 
 __all__ = ["read_codecarbon"]
 
 _J_PER_KWH = 3_600_000.0
+
+# CodeCarbon's text columns, read as written ("3.10" stays "3.10", not 3.1)
+_TEXT_COLUMNS = (
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "task_name",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_model",
+    "gpu_model",
+    "tracking_mode",
+    "on_cloud",
+)
 
 
 def read_codecarbon(
@@ -81,8 +102,13 @@ def read_codecarbon(
     """
     if energy not in ("gpu", "total"):
         raise MeasurementError(f"energy must be 'gpu' or 'total'; got {energy!r}.")
+    if label_column is not None and not isinstance(label_column, str):
+        raise MeasurementError(
+            f"label_column must be a column name (str); got {type(label_column).__name__}."
+        )
     file = _as_path(path, "read_codecarbon")
-    raw = _csv_frame(file)
+    extra = () if label_column is None else (label_column,)
+    raw = _csv_frame(file, labels=(*_TEXT_COLUMNS, *extra))
     label = str(file)
     column = "gpu_energy" if energy == "gpu" else "energy_consumed"
     missing = [c for c in ("duration", column) if c not in raw.columns]
@@ -112,8 +138,9 @@ def read_codecarbon(
         column=label_column,
         example="EmissionsTracker(project_name='n_in=512,n_out=128,n_requests=10')",
     )
-    kwh = pd.to_numeric(raw[column], errors="coerce")
-    bad = (kwh.isna() | (kwh <= 0)).to_numpy()
+    ctx = _Ctx(label)
+    kwh = _numbers(raw[column], column, "a positive energy [kWh]", ctx)
+    bad = ~np.isfinite(kwh) | (kwh <= 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         hint = (
@@ -129,20 +156,42 @@ def read_codecarbon(
         {
             "n_in": lengths["n_in"],
             "n_out": lengths["n_out"],
-            "energy_j": kwh.to_numpy() * _J_PER_KWH,
+            "energy_j": kwh * _J_PER_KWH,
             "n_requests": lengths["n_requests"],
-            "time_s": raw["duration"].to_numpy(),
+            "time_s": raw["duration"].array,
         }
     )
+    used = {"duration", column}
     if "gpu_model" in raw.columns and raw["gpu_model"].notna().all():
-        frame["gpu"] = raw["gpu_model"].astype(str).to_numpy()
-    if "gpu_count" in raw.columns and pd.to_numeric(raw["gpu_count"], errors="coerce").ge(1).all():
-        frame["n_gpus"] = pd.to_numeric(raw["gpu_count"]).astype(np.int64).to_numpy()
-    used = {"duration", column, "gpu_model", "gpu_count"}
+        frame["gpu"] = raw["gpu_model"].astype(str).array
+        used.add("gpu_model")
+    if "gpu_count" in raw.columns:
+        try:
+            count = _numbers(raw["gpu_count"], "gpu_count", "a number of GPUs", ctx)
+        except MeasurementError:  # not numbers: kept unchanged as an extra column
+            count = np.zeros(len(raw))
+        if np.all(count >= 1):  # NaN compares False: a missing count keeps the column as is
+            frame["n_gpus"] = raw["gpu_count"].array  # validated: whole numbers only
+            used.add("gpu_count")
     for name in raw.columns:
         if name not in used and name not in frame.columns:
-            frame[name] = raw[name].to_numpy()
+            frame[name] = raw[name].array
     if "timestamp" in frame.columns:
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], errors="coerce", format="ISO8601")
+        stamps = frame["timestamp"]
+        try:
+            parsed = pd.to_datetime(stamps, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            parsed = pd.Series(pd.NaT, index=stamps.index)
+        unreadable = (stamps.notna() & parsed.isna()).to_numpy(dtype=bool)
+        if unreadable.any():
+            _fail(
+                ctx,
+                "timestamp",
+                unreadable,
+                stamps,
+                "an ISO 8601 date and time such as '2025-10-09T11:25:18'",
+                "Correct or remove those rows (sweetspot never drops rows silently).",
+            )
+        frame["timestamp"] = parsed
     notes.append(f"energy_j = {column} [kWh] * 3.6e6; time_s <- duration [s]")
     return _validate(frame, source=label, notes=notes)

@@ -13,26 +13,21 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, get_args
 
 import pandas as pd
 
 from ..exceptions import MeasurementError, SimulatedDataWarning, StoreError
 from ._files import _delimiter, _read_csv, _read_parquet, _source_path, _suffix
+from ._limits import FORMATS, Format
 from ._schema import _apply_column_map, _plural, _previous_notes, _validate
 from .codecarbon import read_codecarbon
 from .store import MANIFEST, read_manifest, read_points
 from .trtllm_bench import read_trtllm_bench
-from .wilkins import _looks_like_wilkins, _wilkins_frame
+from .wilkins import _WILKINS_TEXT, _looks_like_wilkins, _wilkins_frame
 from .zeus import read_zeus
 
 __all__ = ["FORMATS", "read_measurements"]
 
-Format = Literal["auto", "csv", "parquet", "wilkins", "frame", "trtllm-bench", "zeus", "codecarbon"]
-
-FORMATS: tuple[str, ...] = get_args(Format)
-"""The ``format=`` choices of :func:`read_measurements`, in order. ``"frame"`` reads a
-DataFrame; the others read files (``"auto"`` also a store directory)."""
 
 _IMPORTER_FORMATS: tuple[str, ...] = ("trtllm-bench", "zeus", "codecarbon")
 
@@ -49,8 +44,12 @@ def read_measurements(
     ----------
     source : str, os.PathLike or pandas.DataFrame
         A ``.csv`` / ``.txt`` (comma-separated) or ``.tsv`` (tab-separated) file, UTF-8 with or
-        without a byte-order mark, optionally compressed (``.gz``, ...); a ``.parquet`` / ``.pq``
-        file; a measurement-store directory; or a DataFrame (not modified).
+        without a byte-order mark, optionally compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``
+        or ``.tar`` holding one file, ``.zst``); a pipe or device with ``format="csv"``
+        (``"/dev/stdin"``); a ``.parquet`` / ``.pq`` file; a measurement-store directory; or
+        a DataFrame (not modified). Labels (``model``, ``gpu``, ``engine``, ``dtype``,
+        ``prompt``, identifier-like columns) are read from text as written; the bounds on
+        sizes are listed in ``docs/inputs.md``.
     format : {"auto", "csv", "parquet", "wilkins", "frame", "trtllm-bench", "zeus", "codecarbon"}
         ``"auto"`` picks by type and suffix: a DataFrame is read as ``"frame"``, a directory as
         a measurement store, and a CSV whose header has ``Phase`` and ``GPU Energy (mJ)`` as
@@ -80,7 +79,7 @@ def read_measurements(
         :func:`validate_measurements`.
     DependencyError
         A Parquet file was given but pyarrow is not installed
-        (``pip install "sweetspot[parquet]"``).
+        (``pip install "sweetspot[parquet]"``), or a ``.zst`` file but zstandard is not.
 
     Notes
     -----
@@ -169,7 +168,13 @@ def _read_path(
             )
     if fmt == "parquet":
         return _read_frame(_read_parquet(path, label), label, notes, column_map)
-    raw = _read_csv(path, _delimiter(path), label)
+    raw = _read_csv(
+        path,
+        _delimiter(path),
+        label,
+        labels=_WILKINS_TEXT if fmt == "wilkins" else ("Phase",),
+        column_map=column_map,
+    )
     if fmt == "wilkins" or (format == "auto" and _looks_like_wilkins(raw.columns)):
         if format == "auto":
             notes.append("detected the Wilkins et al. grid format from the header")

@@ -43,7 +43,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from ..exceptions import DependencyError, MeasurementError
-from ._files import _missing_file
+from ._files import MAX_PARQUET_BYTES, _exists, _missing_file
 from ._schema import validate_measurements
 from .store import POINTS
 
@@ -155,7 +155,7 @@ class ParquetDataset:
             )
         root = Path(path)
         label = str(root)
-        if not root.exists():
+        if not _exists(root, label):
             raise _missing_file(label)
         if root.is_dir():
             if (root / POINTS).is_file():
@@ -185,6 +185,16 @@ class ParquetDataset:
                     f"{file} cannot be read as Parquet ({exc}). The file may be truncated or "
                     "not Parquet at all: re-write it, or move it out of the dataset."
                 ) from exc
+            largest = max(
+                (meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), default=0
+            )
+            if largest > MAX_PARQUET_BYTES:
+                raise MeasurementError(
+                    f"{file} has a row group of {largest / (1 << 30):.1f} GiB of uncompressed "
+                    f"data (per its footer), more than the {MAX_PARQUET_BYTES >> 30} GiB a batch "
+                    "may hold: pyarrow decodes a row group whole. Rewrite the file with smaller "
+                    "row groups (e.g. pyarrow.parquet.write_table(..., row_group_size=1_000_000))."
+                )
             rows.append(int(meta.num_rows))
             file_columns.append(names)
         partitions = [_partition_keys(f, root) for f in files] if root.is_dir() else [{}]
@@ -246,6 +256,16 @@ class ParquetDataset:
             A bad cell (names the file and the row within it), a file that is truncated or
             corrupt, or that changed since :meth:`open`.
         """
+        if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+            raise MeasurementError(
+                f"batch_rows must be a positive whole number of rows; got {batch_rows!r}."
+            )
+        if columns is not None and (
+            isinstance(columns, str) or not all(isinstance(c, str) for c in columns)
+        ):
+            raise MeasurementError(
+                f"columns must be a collection of column names (str); got {columns!r}."
+            )
         read, cmap = self._plan(column_map, columns)
         for file, first, start, raw in self._raw_batches(read, batch_rows):
             frame = validate_measurements(raw, source=str(file), column_map=cmap, first_row=first)

@@ -16,8 +16,9 @@ import pandas as pd
 
 from .._validation import as_lengths
 from ..exceptions import MeasurementError
-from ._schema import _plural
-from .azure import read_azure_trace
+from ._files import _delimiter, _exists, _read_csv
+from ._schema import MAX_TOKENS, _plural
+from .azure import _azure_frame
 
 __all__ = ["read_request_mix"]
 
@@ -55,22 +56,22 @@ def read_request_mix(path: str | os.PathLike[str]) -> pd.DataFrame:
     >>> mix[["n_in", "n_out"]].to_dict("list")
     {'n_in': [512, 2048], 'n_out': [128, 64]}
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise MeasurementError(
+            f"read_request_mix expects a path (str or os.PathLike); got {type(path).__name__}."
+        )
     file = Path(path)
-    if not file.is_file():
+    if not _exists(file, str(path)) or file.is_dir():
         raise MeasurementError(
             f"trace file {str(path)!r} not found; pass an Azure LLM inference trace CSV or a "
             "CSV with columns n_in, n_out."
         )
-    with open(file, encoding="utf-8", errors="replace") as fh:
-        header = fh.readline().casefold()
-    if "contexttokens" in header:
-        df = read_azure_trace(file)
+    raw = _read_csv(file, _delimiter(file), str(path))
+    if any(str(c).strip().casefold() == "contexttokens" for c in raw.columns):
+        df = _azure_frame(raw, str(file))
         notes = list(df.attrs.get("notes", []))
     else:
-        try:
-            df = pd.read_csv(file)
-        except (ValueError, OSError) as exc:
-            raise MeasurementError(f"cannot read {path}: {exc}") from exc
+        df = raw
         missing = [c for c in ("n_in", "n_out") if c not in df.columns]
         if missing:
             raise MeasurementError(
@@ -81,7 +82,11 @@ def read_request_mix(path: str | os.PathLike[str]) -> pd.DataFrame:
         if len(df) == 0:
             raise MeasurementError(f"{path} has no requests (0 data rows).")
         for col in ("n_in", "n_out"):
-            values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            column = df[col]
+            numeric = column.dtype.kind in "iuf" and column.dtype != bool
+            if not (numeric or pd.api.types.is_string_dtype(column.dtype)):
+                continue  # booleans and other kinds: as_lengths below says what is wrong
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(values) | (values < 1) | (values != np.round(values))
             if bad.any():
                 row = int(np.argmax(bad))
@@ -89,6 +94,14 @@ def read_request_mix(path: str | os.PathLike[str]) -> pd.DataFrame:
                     f"{col} must be a whole number >= 1 in every row of {path}; got "
                     f"{df[col].iloc[row]!r} in row {row} ({int(bad.sum())} bad rows). Correct "
                     "or remove those rows."
+                )
+            big = values > MAX_TOKENS
+            if big.any():
+                row = int(np.argmax(big))
+                raise MeasurementError(
+                    f"{col} must be at most {MAX_TOKENS:,} tokens (sweetspot.io.MAX_TOKENS) in "
+                    f"every row of {path}; got {df[col].iloc[row]!r} in row {row} "
+                    f"({int(big.sum())} bad rows). Check the column and its unit."
                 )
         notes = [f"read {_plural(len(df), 'request')} (n_in, n_out) from a CSV"]
     # booleans pass the checks above (True == 1) but are not token counts: as_lengths refuses

@@ -29,8 +29,14 @@ Every reader applies the same rules, in file order (line numbers count from 1):
 - **Missing log**: a directory without ``points.jsonl`` is not a store (an error listing what
   it holds); with a ``manifest.json`` but no log, the store is damaged (an error).
 
+- **Long lines**: a line longer than :data:`~sweetspot.io.MAX_LINE_BYTES` (1 MiB; a point
+  is a few kB) is an error; lines are read with that bound, so a log whose line is a
+  gigabyte long is refused without holding the line in memory.
+- **Deep nesting**: a line nested so deeply that the JSON parser would exhaust the stack is
+  corrupted (an error).
+
 The manifest must be a JSON object with ``format == STORE_FORMAT`` and ``version ==
-STORE_VERSION``.
+STORE_VERSION``, of at most :data:`MAX_MANIFEST_BYTES`.
 
 Errors
 ------
@@ -51,10 +57,12 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import StoreError
+from ._limits import MAX_LINE_BYTES
 from ._schema import _list_columns
 
 __all__ = [
     "MANIFEST",
+    "MAX_MANIFEST_BYTES",
     "POINTS",
     "STORE_FORMAT",
     "STORE_VERSION",
@@ -75,6 +83,9 @@ MANIFEST = "manifest.json"
 
 POINTS = "points.jsonl"
 """Name of the log of points in a store directory."""
+
+MAX_MANIFEST_BYTES = 16 << 20
+"""Largest manifest read [bytes] (16 MiB; a manifest is a few kB per engine load)."""
 
 
 def json_ready(value: Any) -> Any:
@@ -99,6 +110,15 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def _store_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise StoreError(
+            f"a measurement store is a directory given as a path (str or os.PathLike); got "
+            f"{type(path).__name__}."
+        )
+    return Path(path)
+
+
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check the manifest of a store directory.
 
@@ -117,7 +137,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     StoreError
         If it is missing, not JSON, or not a sweetspot store of a known version.
     """
-    root = Path(path)
+    root = _store_path(path)
     file = root / MANIFEST
     if not file.is_file():
         raise StoreError(
@@ -125,12 +145,24 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
             "directory given to `sweetspot measure --out`."
         )
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ValueError(f"larger than {MAX_MANIFEST_BYTES >> 20} MiB")
+        manifest = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        if isinstance(exc, StoreError):  # pragma: no cover - not raised above
+            raise
         raise StoreError(
             f"{file} is corrupted ({exc}); sweetspot does not overwrite it. Restore it from a "
             "backup, or move the store away and start a new sweep."
         ) from exc
+    except RecursionError:
+        raise StoreError(
+            f"{file} is corrupted (JSON nested thousands of levels deep); sweetspot does not "
+            "overwrite it. Restore it from a backup, or move the store away and start a new "
+            "sweep."
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise StoreError(
@@ -187,10 +219,16 @@ def read_points(path: str | os.PathLike[str]) -> StoreLog:
         object, a point without ``point_key`` in a store with a manifest, or a point stored
         twice; the message gives the line number. The file is left untouched.
     """
-    root = Path(path)
+    root = _store_path(path)
     label = str(root)
     points = root / POINTS
     keyed = (root / MANIFEST).exists()
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise StoreError(
+            f"{label} {what}; a sweetspot measurement store is the directory given to "
+            "`sweetspot measure --out`."
+        )
     if not points.is_file():
         if keyed:
             raise StoreError(
@@ -209,16 +247,33 @@ def read_points(path: str | os.PathLike[str]) -> StoreLog:
     seen: dict[str, int] = {}
     try:
         with points.open("rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):
+            lineno = 0
+            while raw := fh.readline(MAX_LINE_BYTES + 1):
+                lineno += 1
+                if len(raw) > MAX_LINE_BYTES:
+                    raise StoreError(
+                        f"line {lineno} of {points} is longer than {MAX_LINE_BYTES >> 20} MiB, "
+                        f"while a point is a few kB: the log is corrupted, and sweetspot does "
+                        f"not overwrite it. Every line of {POINTS} must be one JSON object; "
+                        "move that line out of the file by hand."
+                    )
                 if not raw.strip():
                     continue
                 try:
                     record = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, 5000 digits
                     if not raw.endswith(b"\n"):
                         torn = lineno  # the point in flight when the writer stopped
                         break
-                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else exc.reason
+                    reason = (
+                        exc.msg
+                        if isinstance(exc, json.JSONDecodeError)
+                        else exc.reason
+                        if isinstance(exc, UnicodeDecodeError)
+                        else "nested thousands of levels deep"
+                        if isinstance(exc, RecursionError)
+                        else str(exc)
+                    )
                     raise StoreError(
                         f"line {lineno} of {points} is not valid JSON ({reason}): the line is "
                         f"corrupted, and sweetspot does not overwrite it. Every line of {POINTS} "

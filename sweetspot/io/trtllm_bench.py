@@ -15,7 +15,6 @@ nanosecond timings) and pull request #11397 (whole-run GPU energy from the NVML 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import MeasurementError
-from ._files import _as_path
+from ._files import _as_path, _read_json
 from ._schema import _list_columns, _validate
 
 __all__ = ["read_trtllm_bench"]
@@ -45,15 +44,15 @@ _TRTLLM_ENERGY_KEYS = (
 
 
 def _load_json(file: Path) -> Any:
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise MeasurementError(f"{file} is not UTF-8 text ({exc.reason}).") from exc
-    except json.JSONDecodeError as exc:
-        raise MeasurementError(
-            f"{file} is not valid JSON ({exc.msg} at line {exc.lineno}); expected the file "
-            "written by trtllm-bench --report_json / --request_json."
-        ) from exc
+    return _read_json(
+        file,
+        str(file),
+        what="the JSON written by trtllm-bench --report_json / --request_json",
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _find_energy(report: Mapping[str, Any]) -> tuple[float, str] | None:
@@ -86,21 +85,38 @@ def _section(report: Mapping[str, Any], name: str, file: Path) -> Mapping[str, A
 
 
 def _exact(value: Any, name: str, file: Path, why: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MeasurementError(f"{name} of {file} must be a number; got {value!r}.")
-    if abs(value - round(value)) > 1e-9 or round(value) < 1:
+    """A whole, positive number of tokens or requests: an int, or a float with no fraction."""
+    if not _is_number(value) or not math.isfinite(value):
+        raise MeasurementError(f"{name} of {file} must be a number; got {_brief(value)}.")
+    if value != math.floor(value) or value < 1:
         raise MeasurementError(
             f"{name} of {file} is {value!r}, not a whole positive number of tokens: {why}"
         )
-    return round(value)
+    return int(value)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
 
 
 def _percentiles_s(values_ns: Iterable[Any]) -> dict[int, float]:
-    arr = np.array([float(v) for v in values_ns if isinstance(v, (int, float))], dtype=float)
+    arr = np.array([float(v) for v in values_ns if _is_number(v)], dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0:
         return {}
     return {q: float(np.percentile(arr, q)) * 1e-9 for q in (50, 90, 99)}
+
+
+def _paths(value: Any, name: str) -> list[Any]:
+    if isinstance(value, (str, os.PathLike)):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise MeasurementError(
+        f"{name} must be a path (str or os.PathLike) or a list of paths; got "
+        f"{type(value).__name__}."
+    )
 
 
 def read_trtllm_bench(
@@ -143,11 +159,11 @@ def read_trtllm_bench(
     per-request split. It is a valid window for the schema (``energy_j`` over
     ``n_requests``), but a coarse one compared with ``sweetspot measure``.
     """
-    reports = [report] if isinstance(report, (str, os.PathLike)) else list(report)
+    reports = _paths(report, "report")
     if requests is None:
         request_files: list[Any] = [None] * len(reports)
     else:
-        request_files = [requests] if isinstance(requests, (str, os.PathLike)) else list(requests)
+        request_files = _paths(requests, "requests")
         if len(request_files) != len(reports):
             raise MeasurementError(
                 f"got {len(reports)} report file(s) but {len(request_files)} request file(s); "
@@ -187,6 +203,11 @@ def read_trtllm_bench(
                 "measure the grid with `sweetspot measure`."
             )
         energy, energy_key = found
+        if not _is_number(energy):
+            raise MeasurementError(
+                f"{energy_key} of {file} must be a number of joules; got {_brief(energy)}. "
+                "Check the report (trtllm-bench writes a JSON number)."
+            )
         n_requests = _exact(
             info.get("num_requests"), "request_info.num_requests", file, "a request count."
         )
@@ -216,6 +237,12 @@ def read_trtllm_bench(
                         f"{req_file} lacks {' / '.join(keys)} in some requests; cannot check "
                         f"{name}."
                     )
+                for i, e in enumerate(entries):
+                    if not _is_number(e[key]) or not math.isfinite(e[key]):
+                        raise MeasurementError(
+                            f"{key} of request {i} in {req_file} must be a number of tokens; "
+                            f"got {_brief(e[key])}."
+                        )
                 values = sorted({e[key] for e in entries})
                 if len(values) != 1:
                     raise MeasurementError(
@@ -250,21 +277,29 @@ def read_trtllm_bench(
         if isinstance(latency_ms, (int, float)) and not isinstance(latency_ms, bool):
             row["time_s"] = latency_ms / 1000.0
         if engine.get("model"):
+            if not isinstance(engine["model"], (str, int, float)):
+                raise MeasurementError(
+                    f"engine.model of {file} must be a name; got {_brief(engine['model'])}."
+                )
             row["model"] = str(engine["model"])
         machine = data.get("machine")
-        if isinstance(machine, Mapping) and machine.get("name"):
-            row["gpu"] = str(machine["name"])
-        if isinstance(world.get("world_size"), int):
+        if (
+            isinstance(machine, Mapping)
+            and isinstance(machine.get("name"), str)
+            and machine["name"]
+        ):
+            row["gpu"] = machine["name"]
+        if _is_number(world.get("world_size")):
             row["n_gpus"] = world["world_size"]
         row["engine"] = "tensorrt_llm"
-        if isinstance(world.get("tp_size"), int):
+        if _is_number(world.get("tp_size")):
             row["tp"] = world["tp_size"]
-        if engine.get("dtype"):
-            row["dtype"] = str(engine["dtype"])
+        if isinstance(engine.get("dtype"), str) and engine["dtype"]:
+            row["dtype"] = engine["dtype"]
         row["max_batch_size"] = world.get("max_batch_size")
         row["max_num_tokens"] = world.get("max_num_tokens")
         row["engine_version"] = engine.get("version")
-        if "time_s" in row and isinstance(energy, (int, float)) and row["time_s"] > 0:
+        if "time_s" in row and row["time_s"] > 0:
             row["avg_power_w"] = float(energy) / row["time_s"]
         row.update(timing)
         row["report_file"] = str(file)

@@ -27,6 +27,7 @@ from ._schema import (
     _plural,
     _previous_notes,
     _Rule,
+    _unix_seconds,
     _validate,
 )
 
@@ -50,6 +51,7 @@ _WILKINS_COLUMNS: Mapping[str, str] = MappingProxyType(
         "Number of GPUs": "n_gpus",
     }
 )
+_WILKINS_TEXT = ("Model", "Phase")  # read as text, as written
 _WILKINS_STARTUP = ("tokenizer", "model load")
 _WILKINS_PHASE = r"^start-inference-([A-Za-z]+)-(\d+)$"
 _WILKINS_CONSTANTS: Mapping[str, Any] = MappingProxyType(
@@ -119,7 +121,8 @@ def read_wilkins(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{label} is a directory, but format='wilkins' reads a file; a directory is read as "
             "a measurement store with format='auto'."
         )
-    return _wilkins_frame(_read_csv(file, _delimiter(file), label), label, [], None)
+    raw = _read_csv(file, _delimiter(file), label, labels=_WILKINS_TEXT)
+    return _wilkins_frame(raw, label, [], None)
 
 
 def _wilkins_frame(
@@ -190,7 +193,7 @@ def _wilkins_frame(
             "n_gpus": sub[by_name["Number of GPUs"]].to_numpy(),
             "prompt": parsed[0].to_numpy(),
             **{name: np.full(len(rows), value) for name, value in _WILKINS_CONSTANTS.items()},
-            "timestamp": pd.to_datetime(seconds, unit="s", utc=True),
+            "timestamp": _unix_seconds(pd.Series(seconds), "timestamp", ctx).array,
         }
     )
     origins = {
@@ -211,8 +214,10 @@ def _wilkins_frame(
         ]
     )
     out = _validate(mapped, source=label, notes=notes, rows=rows, origins=origins)
-    requested = parsed[1].astype(np.int64).to_numpy()
-    mismatch = out["n_out"].to_numpy() != requested
+    requested = [int(n) for n in parsed[1]]  # Python ints: an N of 30 digits must not overflow
+    mismatch = np.array(
+        [int(a) != b for a, b in zip(out["n_out"].tolist(), requested, strict=True)], dtype=bool
+    )
     if mismatch.any():
         pos = int(np.flatnonzero(mismatch)[0])
         raise MeasurementError(

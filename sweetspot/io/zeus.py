@@ -22,7 +22,7 @@ import pandas as pd
 from ..exceptions import MeasurementError
 from ._files import _as_path, _csv_frame
 from ._labels import _lengths_from_labels
-from ._schema import _list_columns, _validate
+from ._schema import _Ctx, _list_columns, _numbers, _unix_seconds, _validate
 
 __all__ = ["read_zeus"]
 
@@ -61,10 +61,10 @@ def read_zeus(
     ------
     MeasurementError
         Missing file or Zeus columns, a window whose name gives no lengths, or an energy
-        that is missing or not positive (Zeus logs 0 for GPUs it could not measure).
+        that is missing, infinite or not positive (Zeus logs 0 for GPUs it could not measure).
     """
     file = _as_path(path, "read_zeus")
-    raw = _csv_frame(file)
+    raw = _csv_frame(file, labels=("window_name",))
     label = str(file)
     required = ("start_time", "window_name", "elapsed_time")
     missing = [c for c in required if c not in raw.columns]
@@ -86,14 +86,20 @@ def read_zeus(
         column="window_name",
         example="monitor.begin_window('n_in=512,n_out=128,n_requests=10')",
     )
-    per_gpu = raw[gpu_cols].apply(pd.to_numeric, errors="coerce")
-    bad = per_gpu.isna().any(axis=1).to_numpy() | (per_gpu <= 0).any(axis=1).to_numpy()
+    ctx = _Ctx(label)
+    # text, booleans or dates in an energy column are an error, not a missing energy
+    per_gpu = pd.DataFrame(
+        {c: _numbers(raw[c], c, "an energy [J] (a number)", ctx) for c in gpu_cols},
+        index=raw.index,
+    )
+    values = per_gpu.to_numpy()
+    bad = (~np.isfinite(values) | (values <= 0)).any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise MeasurementError(
             f"the GPU energy of window {raw['window_name'].iloc[row]!r} (row {row} of {label}) "
-            f"is missing or not positive ({per_gpu.iloc[row].to_dict()}); Zeus logs 0 J for a "
-            "GPU it could not measure. Remove that window or measure it again "
+            f"is missing, infinite or not positive ({per_gpu.iloc[row].to_dict()}); Zeus logs "
+            "0 J for a GPU it could not measure. Remove that window or measure it again "
             "(sweetspot never drops rows silently)."
         )
     frame = pd.DataFrame(
@@ -104,17 +110,15 @@ def read_zeus(
             "n_requests": lengths["n_requests"],
             "time_s": raw["elapsed_time"].to_numpy(),
             "n_gpus": len(gpu_cols),
-            "window_name": raw["window_name"].astype(str).to_numpy(),
-            "timestamp": pd.to_datetime(
-                pd.to_numeric(raw["start_time"], errors="coerce"), unit="s", utc=True
-            ),
+            "window_name": raw["window_name"].array,
+            "timestamp": _unix_seconds(raw["start_time"], "start_time", ctx).array,
             "energy_per_gpu_j": per_gpu.to_numpy().tolist(),
         }
     )
     used = {*required, *gpu_cols}
     for column in raw.columns:
         if column not in used and column not in frame.columns:
-            frame[column] = raw[column].to_numpy()
+            frame[column] = raw[column].array
     notes.append(
         f"energy_j = {' + '.join(gpu_cols)} [J, Zeus]; time_s <- elapsed_time; timestamp <- "
         "start_time (unix seconds, UTC)"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,3 +145,99 @@ def test_sigkill_half_way_then_resume_ends_with_exactly_six_points(tmp_path) -> 
     final = keys(out)
     assert len(final) == 6 and len(set(final)) == 6
     assert final[: len(done_before)] == done_before
+
+
+FAST = ["--idle-s", "1", "--cooldown-s", "1", "--min-window-s", "1", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--seed", "-1"], r"seed must be a non-negative integer"),
+        (["--n-in", "1000000000"], r"n_in must be at most 10,000,000"),
+        (["--requests", "10000000"], r"requests must be at most 100,000"),
+        (["--idle-s", "1e9"], r"idle_s must be at most 3,600 s"),
+        (["--min-window-s", "1e9"], r"min_window_s must be at most 600 s"),
+        (["--power-limit-w", "inf"], r"power_limit_w values must be positive watts"),
+        (["--gpus", "1000000000"], r"gpus must be at most 1,023"),
+        (["--max-num-tokens", "-3"], r"max_num_tokens must be a positive integer"),
+        (["--model", "llama-2-70b"], r"Use a larger --tp"),
+        (["--power-limit-w", "100"], r"outside the range"),
+    ],
+)
+def test_rejected_arguments_leave_no_store(tmp_path, capsys, extra, match) -> None:
+    out = tmp_path / "run"
+    args = [*DONE_WHEN[:5], "--n-in", "64", "--n-out", "64", *FAST, "--out", str(out)]
+    assert main([*args, *extra]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sweetspot measure: error: "), err
+    assert re.search(match, err[0]), err[0]
+    assert not out.exists()
+    # the corrected command is not blocked by a half-made store
+    assert main(args) == 0
+    assert len(keys(out)) == 1
+
+
+def test_close_power_limits_are_two_points(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    args = [*DONE_WHEN[:5], "--n-in", "64", "--n-out", "64", *FAST, "--out", str(out)]
+    assert main([*args, "--power-limit-w", "300.0001,300.0002"]) == 0
+    assert "measured 2 point(s)" in capsys.readouterr().out
+    assert len(set(keys(out))) == 2
+
+
+def test_a_chain_of_kills_then_resume_loses_and_duplicates_nothing(tmp_path) -> None:
+    # kill -9 as soon as each run has stored one more point, three times, then finish
+    out = tmp_path / "chain"
+    slow = [
+        *DONE_WHEN[:5],
+        "--n-in",
+        "64,256",
+        "--n-out",
+        "64,256",
+        "--out",
+        str(out),
+        "--quiet",
+        "--idle-s",
+        "1",
+        "--cooldown-s",
+        "2",
+        "--min-window-s",
+        "2",
+        "--fake-time-scale",
+        "0.05",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    points = out / "points.jsonl"
+    history: list[list[str]] = []
+    for run in range(3):
+        before = len(keys(out)) if points.exists() else 0
+        command = [sys.executable, "-m", "sweetspot", *slow, *(["--resume"] if run else [])]
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if points.exists() and points.read_bytes().count(b"\n") > before:
+                    break
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        history.append(keys(out))
+    done = keys(out)
+    assert len(done) == len(set(done)) >= 3
+    for earlier, later in itertools.pairwise(history):
+        assert later[: len(earlier)] == earlier  # a completed point is never lost
+    rerun = subprocess.run(
+        [sys.executable, "-m", "sweetspot", *slow, "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    final = keys(out)
+    assert len(final) == 4 and len(set(final)) == 4 and final[: len(done)] == done

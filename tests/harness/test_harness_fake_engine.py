@@ -127,3 +127,16 @@ def test_meter_and_clock_contracts() -> None:
         clock.advance(-1)
     with pytest.raises(SpecError, match="time_scale"):
         SimClock(time_scale=-1)
+
+
+def test_a_long_simulated_window_keeps_a_bounded_timeline() -> None:
+    from sweetspot.harness.engines import fake
+    from sweetspot.harness.engines.fake import FakeMeter, SimulatedNode
+
+    node = SimulatedNode(1)
+    meter = FakeMeter(node, [0], sample_interval_s=0.001)
+    meter.start()
+    node.idle(3600.0)  # an hour at 1 kHz would be 3.6 million samples
+    window = meter.stop()
+    assert 0 < len(window.samples) <= fake._MAX_SAMPLES
+    assert window.energy_j == pytest.approx(70.0 * window.duration_s, rel=1e-6)

@@ -161,3 +161,96 @@ def test_open_reads_with_the_io_rules(tmp_path) -> None:
         MeasurementStore.open(out)
     assert str(writer.value) == str(reader.value)
     assert "is a JSON list, not an object" in str(writer.value)
+
+
+def test_discard_removes_only_an_empty_store(tmp_path) -> None:
+    out = tmp_path / "s"
+    store = MeasurementStore.create(out, MANIFEST_IN)
+    store.discard(remove_directory=True)
+    assert not out.exists()
+    (tmp_path / "kept").mkdir()
+    store = MeasurementStore.create(tmp_path / "kept", MANIFEST_IN)
+    store.discard(remove_directory=False)
+    assert (tmp_path / "kept").is_dir() and not list((tmp_path / "kept").iterdir())
+    with MeasurementStore.create(tmp_path / "full", MANIFEST_IN) as store:
+        store.append(row("a"))
+        with pytest.raises(StoreError, match="holds points; it is not discarded"):
+            store.discard(remove_directory=True)
+    assert (tmp_path / "full" / POINTS).read_text().count("\n") == 1
+
+
+def test_torn_tail_repair_reads_only_the_tail(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    out = tmp_path / "store"
+    with MeasurementStore.create(out, MANIFEST_IN) as store:
+        for i in range(2000):
+            store.append(row(f"k{i}", pad="x" * 500))
+    with open(out / POINTS, "ab") as fh:
+        fh.write(b'{"point_key": "torn", "n_in"')
+
+    def whole(self):  # the repair must not read the log whole
+        raise AssertionError(f"read_bytes({self})")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    with MeasurementStore.open(out) as store:
+        assert len(store) == 2000 and "torn last line" in store.notes[0]
+    monkeypatch.undo()
+    assert (out / POINTS).read_bytes().endswith(b"\n")
+    torn = list(out.glob(POINTS + ".torn-*"))
+    assert torn[0].read_bytes() == b'{"point_key": "torn", "n_in"'
+
+
+def test_a_full_disk_loses_no_completed_point(tmp_path, monkeypatch) -> None:
+    import errno
+    import os
+
+    out = tmp_path / "store"
+    with MeasurementStore.create(out, MANIFEST_IN) as store:
+        store.append(row("a"))
+        real_write = os.write
+
+        def half_then_full(fd, data):  # the disk fills up in the middle of a line
+            real_write(fd, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", half_then_full)
+        with pytest.raises(StoreError, match=r"cannot append a point .*No space left on device"):
+            store.append(row("b"))
+        monkeypatch.undo()
+        assert store.completed_keys() == {"a"}
+    with MeasurementStore.open(out) as store:  # the half line is a torn tail: moved aside
+        assert store.completed_keys() == {"a"} and "torn last line" in store.notes[0]
+        store.append(row("b"))
+    assert [json.loads(x)["point_key"] for x in (out / POINTS).read_text().splitlines()] == [
+        "a",
+        "b",
+    ]
+
+
+def test_a_second_process_cannot_write_the_store(tmp_path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "store"
+    MeasurementStore.create(out, MANIFEST_IN).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sweetspot.harness.store import MeasurementStore; "
+            f"s = MeasurementStore.open({str(out)!r}); print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match=rf"another process \(pid {holder.pid}\)"):
+            MeasurementStore.open(out)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    time.sleep(0.05)
+    MeasurementStore.open(out).close()  # free again once the holder is gone

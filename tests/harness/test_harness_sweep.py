@@ -214,3 +214,131 @@ def test_spec_validation() -> None:
         spec(model="my-private-model")
     with pytest.raises(SpecError, match="executor"):
         run_sweep(spec(), "unused", executor="slurm")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- hostile inputs (issue 14)
+
+
+def test_point_keys_write_every_knob_exactly() -> None:
+    from sweetspot.harness.sweep import SweepPoint
+
+    def key(watts):
+        return SweepPoint(n_in=1, n_out=1, n_requests=1, power_limit_w=watts).key
+
+    assert key(300.0001) != key(300.0002)
+    assert "power_limit_w=300.0001|" in key(300.0001)
+    # values that :g wrote exactly keep their key (stores written before still resume)
+    assert "power_limit_w=300|" in key(300.0)
+    assert "power_limit_w=450.5|" in key(450.5)
+    assert "power_limit_w=default|" in key(None)
+    assert key(0.1 + 0.2) != key(0.3)
+
+
+def test_a_sweep_over_close_power_limits_keeps_every_point(tmp_path) -> None:
+    s = spec(n_in=(64,), n_out=(64,), power_limit_w=(300.0001, 300.0002))
+    report = run_sweep(s, tmp_path / "s")
+    assert report.total == 2
+    rows = [json.loads(x) for x in (tmp_path / "s" / "points.jsonl").read_text().splitlines()]
+    assert {r["point_key"].split("|")[5] for r in rows} == {
+        "power_limit_w=300.0001",
+        "power_limit_w=300.0002",
+    }
+
+
+def test_resume_refuses_a_store_written_with_another_grid(tmp_path) -> None:
+    s = spec(n_in=(64,), n_out=(64,), power_limit_w=(300.0001,))
+    run_sweep(s, tmp_path / "s")
+    log = tmp_path / "s" / "points.jsonl"
+    content = log.read_text().replace("power_limit_w=300.0001", "power_limit_w=300")
+    log.write_text(content)  # as written by a sweetspot whose keys rounded to 6 digits
+    with pytest.raises(StoreError, match=r"1 point\(s\) that this sweep's grid does not have"):
+        run_sweep(s, tmp_path / "s", resume=True)
+    assert log.read_text() == content  # nothing measured, nothing changed
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("n_in", (10_000_001,), r"n_in must be at most 10,000,000; got 10000001"),
+        ("n_out", (2**40,), r"n_out must be at most 10,000,000"),
+        ("requests", (10**7,), r"requests must be at most 100,000"),
+        ("max_batch_size", (10**7,), r"max_batch_size must be at most 1,000,000"),
+        ("gpu_clock_mhz", (10**6,), r"gpu_clock_mhz must be at most 10,000"),
+        ("power_limit_w", (1e6,), r"power_limit_w must be at most 10,000 W"),
+        ("power_limit_w", (float("inf"),), r"power_limit_w values must be positive watts"),
+        ("power_limit_w", (10**400,), r"power_limit_w values must be positive watts"),
+        ("tp", (2048,), r"tp must be at most 1,024"),
+        ("gpus", (10**9,), r"gpus must be at most 1,023"),
+        ("gpus", ("0",), r"gpus must be whole device indices"),
+        ("repeats", 10**6, r"repeats must be at most 1,000"),
+        ("warmup", 10**6, r"warmup must be at most 1,000"),
+        ("cooldown_s", 1e9, r"cooldown_s must be at most 3,600 s"),
+        ("cooldown_s", 10**400, r"cooldown_s must be a finite number"),
+        ("idle_s", 1e9, r"idle_s must be at most 3,600 s"),
+        ("min_window_s", 1e9, r"min_window_s must be at most 600 s"),
+        ("min_window_s", float("nan"), r"min_window_s must be a positive number"),
+        ("sample_interval_s", 1e-9, r"sample_interval_s must be 0 .* or at least 0.001 s"),
+        ("fake_time_scale", 1e9, r"fake_time_scale must be at most 10"),
+        ("seed", -1, r"seed must be a non-negative integer"),
+        ("seed", 2**64, r"seed must be at most"),
+        ("max_num_tokens", -3, r"max_num_tokens must be a positive integer"),
+        ("max_num_tokens", 10**12, r"max_num_tokens must be at most 100,000,000 tokens"),
+        ("dtype", 16, r"dtype must be a string"),
+        ("n_in", tuple(range(1, 1001)), r"1,000,000 points .* more than 100,000"),
+    ],
+)
+def test_spec_bounds(field, value, match) -> None:
+    kw = {field: value}
+    if field == "n_in" and len(value) > 1:
+        kw["n_out"] = tuple(range(1, 1001))
+    with pytest.raises(SpecError, match=match):
+        spec(**kw)
+
+
+def test_a_rejected_sweep_leaves_no_store(tmp_path) -> None:
+    # rejected before anything is created
+    with pytest.raises(SpecError):
+        run_sweep(spec(seed=-1), tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+    # rejected by the engine or the GPU before the first point: what was created is removed
+    with pytest.raises(DeviceError, match="Use a larger --tp"):
+        run_sweep(spec(model="llama-2-70b"), tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+    (tmp_path / "c").mkdir()
+    with pytest.raises(SpecError, match="outside the range"):
+        run_sweep(spec(power_limit_w=(100.0,)), tmp_path / "c")
+    assert (tmp_path / "c").is_dir() and not list((tmp_path / "c").iterdir())  # kept, empty
+    report = run_sweep(spec(power_limit_w=(300.0,)), tmp_path / "c")  # the corrected command
+    assert report.total == 6
+
+
+def test_a_store_with_points_is_kept_when_a_later_point_fails(tmp_path) -> None:
+    node = SimulatedNode(1)
+    factory = _faulty_factory(node, fail_in_point=2, action=_raise)
+    with pytest.raises(Boom):
+        run_sweep(
+            spec(gpu_clock_mhz=(1200,)),
+            tmp_path / "s",
+            executor=LocalExecutor(rig_factory=factory),
+        )
+    assert len((tmp_path / "s" / "points.jsonl").read_text().splitlines()) == 1
+    assert (tmp_path / "s" / "manifest.json").is_file()
+
+
+def test_a_resumed_empty_store_is_not_removed(tmp_path) -> None:
+    from sweetspot.harness.store import MeasurementStore
+
+    s = spec()
+    MeasurementStore.open_for_sweep(
+        tmp_path / "s",
+        {"sweep": {"identity": s.identity()}},
+        resume=False,
+        identity=s.identity(),
+    ).close()
+
+    def no_gpu(s, config, gpus):
+        raise DeviceError("no GPU")
+
+    with pytest.raises(DeviceError, match="no GPU"):
+        run_sweep(s, tmp_path / "s", resume=True, executor=LocalExecutor(rig_factory=no_gpu))
+    assert (tmp_path / "s" / "manifest.json").is_file()  # not created by this run: kept

@@ -42,3 +42,26 @@ def test_codecarbon(tmp_path) -> None:
         read_codecarbon(path, label_column="task")
     fixed = read_codecarbon(path, label_column="task", n_in=1, n_out=2)
     assert (fixed["n_in"].iloc[0], fixed["n_out"].iloc[0], fixed["n_requests"].iloc[0]) == (1, 2, 1)
+
+
+def test_codecarbon_text_columns_and_strict_numbers(tmp_path) -> None:
+    path = tmp_path / "emissions.csv"
+    header = "timestamp,project_name,run_id,duration,gpu_energy,gpu_count,python_version\n"
+    path.write_text(header + "2025-01-01T00:00:00,n_in=8 n_out=4,007,10.0,0.001,1,3.10\n")
+    df = read_codecarbon(path)
+    assert df["python_version"].tolist() == ["3.10"] and df["run_id"].tolist() == ["007"]
+    path.write_text(header + "2025-01-01T00:00:00,n_in=8 n_out=4,a,10.0,0.001,1.5,3.10\n")
+    with pytest.raises(MeasurementError, match=r"n_gpus must be a positive whole number.*1\.5"):
+        read_codecarbon(path)
+    path.write_text(header + "2025-01-01T00:00:00,n_in=8 n_out=4,a,10.0,True,1,3.10\n")
+    with pytest.raises(MeasurementError, match=r"gpu_energy .*Booleans"):
+        read_codecarbon(path)
+    path.write_text(header + "yesterday,n_in=8 n_out=4,a,10.0,0.001,1,3.10\n")
+    with pytest.raises(MeasurementError, match=r"timestamp must be an ISO 8601 date.*'yesterday'"):
+        read_codecarbon(path)
+    path.write_text(header + "2025-01-01T00:00:00,n_in=8 n_out=1k,a,10.0,0.001,1,3.10\n")
+    with pytest.raises(MeasurementError, match=r"n_out .*'1k' in the project_name"):
+        read_codecarbon(path)
+    path.write_text(header + "2025-01-01T00:00:00,n_in=8 n_out=4,a,10.0,0.001,N/A,3.10\n")
+    kept = read_codecarbon(path)  # a GPU count that is not a number stays as it is
+    assert "n_gpus" not in kept.columns and kept["gpu_count"].tolist() == ["N/A"]

@@ -119,3 +119,14 @@ def test_open_errors(tmp_path) -> None:
     with pytest.raises(MeasurementError, match="is a sweetspot measurement store"):
         ParquetDataset.open(tmp_path / "store")
     assert not should_stream(tmp_path / "store")
+
+
+def test_row_groups_too_large_for_a_batch_are_refused(tmp_path, monkeypatch) -> None:
+    from sweetspot.io import parquet
+
+    path = tmp_path / "a.parquet"
+    pd.DataFrame({"n_in": [64] * 100, "n_out": [64] * 100, "energy_j": 1.0}).to_parquet(path)
+    assert ParquetDataset.open(path).n_rows == 100
+    monkeypatch.setattr(parquet, "MAX_PARQUET_BYTES", 10)
+    with pytest.raises(MeasurementError, match=r"row group of .* GiB .*smaller row groups"):
+        ParquetDataset.open(path)

@@ -91,7 +91,7 @@ def test_missing_trace() -> None:
 def test_unparseable_csv(tmp_path) -> None:
     path = tmp_path / "e.csv"
     path.write_text("")
-    with pytest.raises(MeasurementError, match=r"cannot read .*e\.csv"):
+    with pytest.raises(MeasurementError, match=r"e\.csv is empty"):
         read_request_mix(path)
 
 
@@ -122,3 +122,23 @@ def test_azure_real_traces(azure_dir, name: str, rows: int) -> None:
     assert list(mix.columns[:2]) == ["n_in", "n_out"]
     assert mix["n_in"].dtype == mix["n_out"].dtype == np.int64
     assert (mix["n_in"] >= 1).all() and (mix["n_out"] >= 1).all()
+
+
+def test_hostile_request_mixes(tmp_path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("n_in,n_out,user\n20000000,1,a\n")
+    with pytest.raises(MeasurementError, match=r"n_in must be at most 10,000,000 tokens"):
+        read_request_mix(path)
+    path.write_text("n_in,n_out,user,run_id\n64,1,None,007\n")
+    mix = read_request_mix(path)
+    assert mix["user"].tolist() == ["None"] and mix["run_id"].tolist() == ["007"]
+    path.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,20000000,1\n")
+    with pytest.raises(MeasurementError, match=r"ContextTokens.*no larger than 10,000,000"):
+        read_request_mix(path)
+    with pytest.raises(MeasurementError, match="expects a path"):
+        read_request_mix(123)  # type: ignore[arg-type]
+    gz = tmp_path / "m.csv.gz"
+    import gzip
+
+    gz.write_bytes(gzip.compress(b"n_in,n_out\n64,8\n"))
+    assert read_request_mix(gz)["n_in"].tolist() == [64]

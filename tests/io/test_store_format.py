@@ -220,3 +220,55 @@ def test_json_ready() -> None:
         "b": 2.5,
         "3": [None],
     }
+
+
+# --------------------------------------------------------------------------- hostile logs
+
+
+def test_a_long_line_is_refused_without_reading_it_whole(tmp_path, monkeypatch) -> None:
+    from sweetspot.io import store
+
+    monkeypatch.setattr(store, "MAX_LINE_BYTES", 1000)
+    (tmp_path / POINTS).write_text(
+        '{"n_in": 1, "n_out": 1, "energy_j": 1}\n{"x": "' + "a" * 5000 + '"}\n'
+    )
+    with pytest.raises(StoreError, match=r"line 2 of .*longer than .* a point is a few kB"):
+        read_points(tmp_path)
+    with pytest.raises(MeasurementError, match=r"line 2 of .*longer than"):
+        read_measurements(tmp_path)
+    (tmp_path / POINTS).write_text('{"x": "' + "a" * 5000)  # also a torn one
+    with pytest.raises(StoreError, match=r"line 1 of .*longer than"):
+        read_points(tmp_path)
+
+
+def test_deeply_nested_or_huge_numbers_are_corrupted_lines(tmp_path) -> None:
+    (tmp_path / POINTS).write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(StoreError, match=r"line 1 of .*not valid JSON \(nested thousands"):
+        read_points(tmp_path)
+    (tmp_path / POINTS).write_text('{"n_in": ' + "9" * 5000 + "}\n")
+    with pytest.raises(StoreError, match=r"line 1 of .*not valid JSON \(Exceeds the limit"):
+        read_points(tmp_path)
+
+
+def test_hostile_manifests(tmp_path, monkeypatch) -> None:
+    from sweetspot.io import store
+
+    (tmp_path / POINTS).write_text("")
+    (tmp_path / MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(StoreError, match=r"manifest\.json is corrupted \(JSON nested"):
+        read_manifest(tmp_path)
+    (tmp_path / MANIFEST).write_text(json.dumps({"format": STORE_FORMAT, "version": 1}))
+    monkeypatch.setattr(store, "MAX_MANIFEST_BYTES", 10)
+    with pytest.raises(StoreError, match=r"corrupted \(larger than"):
+        read_manifest(tmp_path)
+
+
+def test_store_labels_and_values_are_what_the_log_says(tmp_path) -> None:
+    points = [
+        {"n_in": 64, "n_out": 8, "energy_j": 1.5, "model": "1.10", "note": "None"},
+        {"n_in": 128, "n_out": 8, "energy_j": 2.5, "model": "007", "note": None},
+    ]
+    (tmp_path / POINTS).write_text("".join(json.dumps(p) + "\n" for p in points))
+    df = read_measurements(tmp_path)
+    assert df["model"].tolist() == ["1.10", "007"]
+    assert df["note"].tolist()[0] == "None" and df["note"].isna().tolist() == [False, True]

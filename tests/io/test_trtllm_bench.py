@@ -108,3 +108,70 @@ def test_trtllm_energy_section_and_errors(tmp_path) -> None:
         read_trtllm_bench(tmp_path / "missing.json")
     with pytest.raises(MeasurementError, match="energy_j must be"):
         read_trtllm_bench(write(tmp_path / "k.json", report(total_energy_j=0.0)))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"performance": {"total_energy_j": "120"}}, r"must be a number of joules; got '120'"),
+        ({"performance": {"total_energy_j": True}}, r"must be a number of joules; got True"),
+        ({"performance": {"total_energy_j": [1]}}, r"must be a number of joules; got \[1\]"),
+        (
+            {
+                "request_info": {
+                    "num_requests": 3,
+                    "avg_input_length": 512.0000000001,
+                    "avg_output_length": 128,
+                }
+            },
+            r"avg_input_length .* is 512\.0000000001, not a whole positive number",
+        ),
+        (
+            {
+                "request_info": {
+                    "num_requests": "3",
+                    "avg_input_length": 512,
+                    "avg_output_length": 128,
+                }
+            },
+            r"num_requests of .* must be a number; got '3'",
+        ),
+        ({"engine": {"model": {"a": 1}}}, r"engine\.model of .* must be a name"),
+    ],
+)
+def test_report_fields_of_the_wrong_type(tmp_path, change, match) -> None:
+    data = report(total_energy_j=150.0)
+    for key, value in change.items():
+        data[key] = {**data[key], **value} if key != "request_info" else value
+    path = write(tmp_path / "r.json", data)
+    with pytest.raises(MeasurementError, match=match):
+        read_trtllm_bench(path)
+
+
+def test_request_json_of_the_wrong_type(tmp_path) -> None:
+    rep = write(tmp_path / "r.json", report(total_energy_j=150.0))
+    entries = request_json()
+    entries[1]["num_input_tokens"] = [512]  # unhashable: no TypeError
+    with pytest.raises(MeasurementError, match=r"num_input_tokens of request 1 .* got \[512\]"):
+        read_trtllm_bench(rep, write(tmp_path / "q.json", entries))
+    entries[1]["num_input_tokens"] = "512"
+    with pytest.raises(MeasurementError, match=r"num_input_tokens of request 1 .* got '512'"):
+        read_trtllm_bench(rep, write(tmp_path / "q.json", entries))
+
+
+def test_hostile_json_files(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(MeasurementError, match="nested too deeply"):
+        read_trtllm_bench(path)
+    path.write_text('{"performance": {"total_energy_j": NaN}}')
+    with pytest.raises(MeasurementError, match="NaN is not valid JSON"):
+        read_trtllm_bench(path)
+    from sweetspot.io import _files
+
+    write(path, report(total_energy_j=150.0))
+    monkeypatch.setattr(_files, "MAX_JSON_BYTES", 100)
+    with pytest.raises(MeasurementError, match=r"larger than .*MiB"):
+        read_trtllm_bench(path)
+    with pytest.raises(MeasurementError, match="report must be a path"):
+        read_trtllm_bench(123)  # type: ignore[arg-type]

@@ -205,3 +205,15 @@ def test_wilkins_knowing_the_cache_is_off_matters(groups) -> None:
                 g, ss.ModelSpec(name="memory_flops", kv_cache=False, per_pass=True)
             )
         assert off.mape < on.mape / 2, (key, off.mape, on.mape)
+
+
+def test_wilkins_hostile_cells(tmp_path) -> None:
+    labels = [c.replace("toy-1b", m) for c, m in zip(CELLS, ["1.1", "1.10", "007"], strict=True)]
+    df = read_measurements(wilkins_file(tmp_path, labels))
+    assert df["model"].tolist() == ["1.1", "1.10", "007"]  # labels as written
+    huge = CELLS[0].replace("start-inference-A-8", "start-inference-A-" + "9" * 30)
+    with pytest.raises(MeasurementError, match=r"must equal the N of Phase"):
+        read_wilkins(wilkins_file(tmp_path, [huge]))
+    late = CELLS[0].replace("1700000010", "1e300")
+    with pytest.raises(MeasurementError, match=r"timestamp .*unix seconds between the years"):
+        read_wilkins(wilkins_file(tmp_path, [late]))

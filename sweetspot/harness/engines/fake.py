@@ -70,6 +70,7 @@ __all__ = [
 _NS = 1_000_000_000
 _TICK_NS = round(COUNTER_UPDATE_S * _NS)
 _DEFAULT_MAX_BATCH_SIZE = 2048  # TensorRT-LLM 1.x LLM API default
+_MAX_SAMPLES = 100_000  # power samples kept per simulated window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -338,7 +339,9 @@ class FakeMeter:
         samples: list[PowerSample] = []
         utils: list[tuple[float, float]] = []
         if self._interval_ns > 0:
-            for t in range(start, end, self._interval_ns):
+            # a long window keeps at most _MAX_SAMPLES samples (the period is stretched)
+            step = max(self._interval_ns, -(-(end - start) // _MAX_SAMPLES))
+            for t in range(start, end, step):
                 power, util = self.node.power_at(t)
                 samples.append(
                     PowerSample(
@@ -627,9 +630,12 @@ class FakeEngine:
         done = 0
         n_power = len(self.node.gpus)
         idle = self.node.spec.idle_power_w
+        counts: dict[int, Any] = {}  # the waves of a batch share their size: count once
         while done < n_requests:
             b = min(width, n_requests - done)
-            c = count_terms(self.arch, n_in, n_out, batch_size=b)
+            c = counts.get(b)
+            if c is None:
+                c = counts[b] = count_terms(self.arch, n_in, n_out, batch_size=b)
             weights = float(c.weight_bytes) * b
             kv_prompt = float(c.kv_write_bytes) * b * n_in / (n_in + n_out - 1)
             pre = self._phase(b * float(c.prefill_flops), weights / n_out + kv_prompt, 1, rng)
