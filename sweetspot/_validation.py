@@ -9,7 +9,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import SpecError
 
-__all__ = ["as_lengths", "check_choice"]
+__all__ = ["MAX_LENGTH", "as_lengths", "check_choice"]
+
+
+#: Longest token length any function evaluates a model at [tokens] (2**40, about 1.1e12):
+#: far beyond any context window, and small enough that every count and energy stays finite.
+MAX_LENGTH = float(2**40)
 
 
 def as_lengths(
@@ -35,6 +40,13 @@ def as_lengths(
         | ((out != np.round(out)) if integer else False)
         | ((out < 0) if allow_zero else (out <= 0))
     )
+    if not np.any(bad) and out.size and float(np.max(out)) > MAX_LENGTH:
+        idx = np.unravel_index(int(np.argmax(out)), out.shape) if out.ndim else ()
+        where = f" at index {tuple(int(i) for i in idx)}" if out.ndim else ""
+        raise SpecError(
+            f"{name} must be at most 2**40 tokens (about 1.1e12); got {arr[idx]!r}{where}. "
+            "No request is that long, and counts of such lengths overflow."
+        )
     if np.any(bad):
         idx = np.unravel_index(int(np.argmax(bad)), out.shape) if out.ndim else ()
         where = f" at index {tuple(int(i) for i in idx)}" if out.ndim else ""

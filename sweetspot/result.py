@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -798,8 +799,15 @@ class FitResult:
         return text
 
     @classmethod
-    def from_json(cls, path_or_text: str) -> FitResult:
+    def from_json(cls, path_or_text: str | os.PathLike[str]) -> FitResult:
         """Read a fit saved by :meth:`to_json` (a path, or the JSON text itself)."""
+        if isinstance(path_or_text, os.PathLike):
+            return cls.from_dict(read_json_file(os.fspath(path_or_text), "saved fit"))
+        if not isinstance(path_or_text, str):
+            raise TableError(
+                "from_json reads a saved fit from a path (str or os.PathLike) or from JSON "
+                f"text; got {type(path_or_text).__name__}."
+            )
         if path_or_text.lstrip().startswith("{"):
             d = load_json_text(path_or_text, "saved fit")
         else:

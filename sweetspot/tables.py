@@ -609,6 +609,11 @@ def load_params(
     >>> res.models
     ('Llama-2-7b-chat-hf',)
     """
+    if not isinstance(model, str):
+        raise TableError(
+            f"model must be a str naming an LLM (e.g. 'llama-3.1-8b'); got "
+            f"{type(model).__name__} {model!r}."
+        )
     table = read_table(path)
     cands = find_fits(table, model, gpu=gpu, n_gpus=n_gpus, family=family)
     if len(cands) != 1:

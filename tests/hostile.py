@@ -765,15 +765,13 @@ def catalogue() -> list[Hostile]:
             "c6-optimal-n-out-1e200",
             6,
             lambda tmp: ss.optimal_n_out(THETA, 1e200),
-            check=lambda v, tmp: _assert(bool(np.all(np.isfinite(v))), f"returned {v}"),
-            bug="sweetspot/optimum.py: optimal_n_out(theta, 1e200) returns inf",
+            match=r"n_in must be at most 2\*\*40 tokens",
         ),
         Hostile(
             "c6-flops-1e200",
             6,
             lambda tmp: ss.flops(ss.get_architecture("llama-2-7b"), 1e200, 1),
-            check=lambda v, tmp: _assert(bool(np.all(np.isfinite(v))), f"returned {v}"),
-            bug="sweetspot/counts.py: flops(arch, 1e200, 1) returns inf",
+            match=r"n_in must be at most 2\*\*40 tokens",
         ),
         # 7. tracebacks ------------------------------------------------------------------
         Hostile(
@@ -946,14 +944,12 @@ def catalogue() -> list[Hostile]:
             7,
             lambda tmp: ss.FitResult.from_json(_saved_fit(tmp)),
             check=lambda v, tmp: _assert(isinstance(v, ss.FitResult), repr(v)),
-            bug="sweetspot/result.py: FitResult.from_json(Path) raises AttributeError",
         ),
         Hostile(
             "c7-load-params-123",
             7,
             lambda tmp: ss.load_params(123),  # type: ignore[arg-type]
-            match=r"model",
-            bug="sweetspot/tables.py: load_params(123) raises AttributeError",
+            match=r"model must be a str",
         ),
     ]
     ids = [c.id for c in cases]

@@ -697,8 +697,7 @@ def test_cli_multi_line_messages_become_one_line(monkeypatch) -> None:
     assert run.err == "sweetspot archs: error: first line second line\n"
 
 
-# Fixes pending in modules owned elsewhere: strict xfails, to flip when they land.
-@pytest.mark.xfail(strict=True, reason="fixed in sweetspot/result.py (from_json of a Path)")
+# Fixed in the library modules (strict xfails until they landed).
 def test_fit_result_from_json_reads_a_path(tmp_path) -> None:
     res = ss.fit(grid(), "sweetspot")
     path = tmp_path / "fit.json"
@@ -707,13 +706,11 @@ def test_fit_result_from_json_reads_a_path(tmp_path) -> None:
     assert back.to_dict() == res.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in sweetspot/tables.py (load_params(123))")
 def test_load_params_refuses_a_model_that_is_not_text() -> None:
     with pytest.raises(SweetspotError, match=r"model.*str.*got int 123"):
         ss.load_params(123)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in sweetspot/optimum.py (inf for huge n_in)")
 def test_optimal_n_out_of_a_huge_n_in_is_an_error_or_finite() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -725,7 +722,6 @@ def test_optimal_n_out_of_a_huge_n_in_is_an_error_or_finite() -> None:
     assert np.all(np.isfinite(out)), out
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in sweetspot/counts.py (inf for huge lengths)")
 def test_counts_of_huge_lengths_are_an_error_or_finite() -> None:
     arch = ss.get_architecture("llama-2-7b")
     with warnings.catch_warnings():

@@ -15,9 +15,9 @@ How the runner reads a page (write examples so that it can):
 - A block whose opening fence is preceded by ``<!-- docs-test: skip (reason) -->`` is not run;
   the reason is required (e.g. it needs an NVIDIA GPU).
 - Every page runs in a fresh folder that holds ``grid.csv`` (a 7 x 7 grid of one LLM, made
-  here from the published H100 coefficients of Llama 3.1 8B with 2 % noise), the repository's
-  ``docs/``, ``tests/`` and ``notebooks/``, and, when present, ``../shared`` (the public data); a block that reads
-  ``../shared`` is skipped when it is absent.
+  here from the published H100 coefficients of Llama 3.1 8B with 2 % noise), the
+  repository's ``docs/``, ``tests/`` and ``notebooks/``, and, when present, ``../shared``
+  (the public data); a block that reads ``../shared`` is skipped when it is absent.
 """
 
 from __future__ import annotations

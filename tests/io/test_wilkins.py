@@ -197,10 +197,16 @@ def test_wilkins_table(groups, capsys) -> None:
 def test_wilkins_knowing_the_cache_is_off_matters(groups) -> None:
     # The data was taken with use_cache=False (SOURCE.md): a physical model that recomputes
     # the prefix at every step must predict it far better than one that assumes a cache.
+    # The rows record kv_cache=False, so pricing them with a cache means dropping that column
+    # (sweetspot refuses a spec that contradicts it).
     for key, g in sorted(groups.items()):
+        with pytest.raises(ss.SpecError, match="kv_cache column"):
+            ss.cross_validate(g, ss.ModelSpec(name="memory_flops", per_pass=True))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ss.SweetspotWarning)
-            on = ss.cross_validate(g, ss.ModelSpec(name="memory_flops", per_pass=True))
+            on = ss.cross_validate(
+                g.drop(columns="kv_cache"), ss.ModelSpec(name="memory_flops", per_pass=True)
+            )
             off = ss.cross_validate(
                 g, ss.ModelSpec(name="memory_flops", kv_cache=False, per_pass=True)
             )
