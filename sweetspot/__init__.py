@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "SimulatedDataWarning": "exceptions",
     "SpecError": "exceptions",
     "StoreError": "exceptions",
+    "ServingConfig": "serving",
     "SweetSpot": "optimum",
     "SweetspotError": "exceptions",
     "SweetspotWarning": "exceptions",
@@ -63,6 +64,7 @@ _LAZY: dict[str, str] = {
     "optimal_n_out_total": "optimum",
     "plan": "plan",
     "policy_savings": "plan",
+    "predict_energy": "tables",
     "read_measurements": "io",
     "recommend_max_tokens": "plan",
     "sweet_spot": "optimum",
@@ -85,6 +87,7 @@ _SUBMODULES: frozenset[str] = frozenset(
         "plan",
         "plot",
         "result",
+        "serving",
         "tables",
     }
 )
@@ -132,7 +135,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
         workload_energy,
     )
     from .result import FitResult
-    from .tables import list_params, load_params, load_pooled
+    from .serving import ServingConfig
+    from .tables import list_params, load_params, load_pooled, predict_energy
 
 __all__ = [
     "Architecture",
@@ -149,6 +153,7 @@ __all__ = [
     "NegativeCoefficientWarning",
     "NoOptimumError",
     "NonPhysicalWarning",
+    "ServingConfig",
     "SimulatedDataWarning",
     "SpecError",
     "StoreError",
@@ -177,6 +182,7 @@ __all__ = [
     "optimal_n_out_total",
     "plan",
     "policy_savings",
+    "predict_energy",
     "read_measurements",
     "recommend_max_tokens",
     "sweet_spot",

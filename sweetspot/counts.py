@@ -70,6 +70,13 @@ spread over distinct experts until all are used. The LM head is streamed in full
 with tied embeddings; the input embedding table is not streamed (only the rows of the
 tokens looked up are read, which is negligible). Norm weights and biases are ignored.
 
+An engine that packs at most ``max_num_tokens`` tokens into a pass (``max_num_tokens=``)
+shares a prefill pass among ``min(B, max_num_tokens / n_in)`` prompts only, and splits a
+longer prompt over ``n_in / max_num_tokens`` passes; the prefill is then charged
+``W_pass max(1 / B, n_in / max_num_tokens)`` (experts touched by the ``min(B n_in,
+max_num_tokens)`` tokens of the pass), and ``shared_passes``, the request's share of all
+passes, is ``max(1 / B, n_in / max_num_tokens) + (n_out - 1) / B`` instead of ``n_out / B``.
+
 **KV cache** bytes per token ``K = arch.kv_bytes_per_token = 2 L k d b_kv``. With the
 cache every processed token writes its K and V once (``n_in + n_out - 1`` tokens; the
 last output token is never fed back), and decode step ``j`` reads those of the
@@ -143,7 +150,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -160,6 +167,7 @@ __all__ = [
     "flops",
     "memory_bytes",
     "quadratic_coefficients",
+    "roofline_time",
 ]
 
 Logits = Literal["last", "all"]
@@ -189,6 +197,13 @@ class Counts:
         KV-cache bytes written and read [B].
     n_passes : ndarray
         Forward passes per request (``n_out`` with or without the KV cache).
+    shared_passes : ndarray
+        This request's share of the engine's forward passes [passes]: each pass counts
+        ``1 / (requests in it)``. With the cache, ``(n_out - 1) / B`` decode passes plus the
+        prefill's share ``1 / B``, or ``max(1 / B, n_in / max_num_tokens)`` when the engine
+        packs at most ``max_num_tokens`` tokens into a pass; ``n_out / B`` without the cache.
+        It is what the weights streamed per pass and a fixed cost per layer and pass are
+        multiplied by.
     prefill_attention_scores, decode_attention_scores : ndarray
         Attention-score elements an *unfused* (eager) attention materialises in memory,
         ``a L`` x queries x keys per pass (the full square in a prefill, as eager
@@ -206,6 +221,7 @@ class Counts:
     kv_write_bytes: _F64
     kv_read_bytes: _F64
     n_passes: _F64
+    shared_passes: _F64
     prefill_attention_scores: _F64
     decode_attention_scores: _F64
 
@@ -327,6 +343,7 @@ def count_terms(
     logits: Logits = "last",
     batch_size: int | ArrayLike = 1,
     continuous: bool = False,
+    max_num_tokens: float | None = None,
 ) -> Counts:
     """FLOPs and bytes of one request, split by phase and kind.
 
@@ -345,6 +362,12 @@ def count_terms(
     continuous : bool, default False
         Accept real-valued lengths ``>= 1`` and evaluate the closed forms there (the
         polynomial extension of the counts), as numerical optimisers over n_out need.
+    max_num_tokens : float, optional
+        Cached engine only: the most tokens the engine puts into one forward pass
+        (TensorRT-LLM ``max_num_tokens``). A prefill then shares its pass with at most
+        ``max_num_tokens / n_in`` prompts (not the whole batch), and a prompt longer than
+        that takes ``n_in / max_num_tokens`` passes, each streaming the weights. Default:
+        the prefill shares its pass with the ``batch_size`` requests.
 
     Returns
     -------
@@ -356,8 +379,9 @@ def count_terms(
     ------
     SpecError
         If a length or the batch size is not a positive integer, ``logits`` is not
-        ``"last"``/``"all"``, ``kv_cache`` is not a bool or ``arch`` is not an
-        :class:`~sweetspot.Architecture`.
+        ``"last"``/``"all"``, ``kv_cache`` is not a bool, ``arch`` is not an
+        :class:`~sweetspot.Architecture`, or ``max_num_tokens`` is not a positive number
+        or is given for an engine without a KV cache.
 
     Notes
     -----
@@ -374,6 +398,7 @@ def count_terms(
     i = as_lengths(n_in, "n_in", integer=not continuous)
     o = as_lengths(n_out, "n_out", integer=not continuous)
     b = _as_batch_size(batch_size, integer=not continuous)
+    mnt = _as_max_num_tokens(max_num_tokens, kv_cache)
     try:
         shape = np.broadcast_shapes(i.shape, o.shape, b.shape)
     except ValueError:
@@ -424,7 +449,14 @@ def count_terms(
         dec_lin = p_lin * n_dec
         dec_att = p_att * (n_dec * i + _tri(n_dec))
         dec_log = p_log * n_dec
-        experts = np.minimum(n_exp, slots * i) + n_dec * np.minimum(n_exp, slots)
+        if mnt is None:  # the prefill shares its pass with the whole batch
+            experts = np.minimum(n_exp, slots * i) + n_dec * np.minimum(n_exp, slots)
+        else:  # at most mnt tokens per pass: fewer prompts share it, long ones take several
+            share_p = np.maximum(1.0 / b, i / mnt)
+            tokens_p = np.minimum(b * i, mnt)
+            slots_p = (slots / b) * tokens_p  # expert slots of the tokens of a prefill pass
+            experts_p = share_p * b * np.minimum(n_exp, slots_p)
+            experts = experts_p + n_dec * np.minimum(n_exp, slots)
         kv_write = kv_tok * (i + n_dec)
         kv_read = kv_full * (n_dec * i + _tri(o - 2.0))
         pre_sc = p_sc * i * i
@@ -461,7 +493,12 @@ def count_terms(
         if n_chunk:
             pre_att = pre_att + p_att_c * _chunked(i, chunk)
             dec_att = dec_att + p_att_c * (_chunked_cum(last, chunk) - _chunked_cum(i, chunk))
-    weight = (o * w0 + w1 * experts) / b
+    if mnt is None:
+        shared = o / b
+        weight = (o * w0 + w1 * experts) / b
+    else:
+        shared = share_p + n_dec / b
+        weight = shared * w0 + w1 * experts / b
 
     def out(x: ArrayLike) -> _F64:
         arr = np.array(np.broadcast_to(x, shape), dtype=np.float64)
@@ -479,6 +516,7 @@ def count_terms(
         kv_write_bytes=out(kv_write),
         kv_read_bytes=out(kv_read),
         n_passes=out(o),
+        shared_passes=out(shared),
         prefill_attention_scores=out(pre_sc),
         decode_attention_scores=out(dec_sc),
     )
@@ -580,6 +618,155 @@ def quadratic_coefficients(
     return theta
 
 
+def roofline_time(
+    arch: Architecture,
+    n_in: ArrayLike,
+    n_out: ArrayLike,
+    *,
+    peak_flops: float,
+    bandwidth: float,
+    batch_size: int | ArrayLike = 1,
+    max_num_tokens: float | None = None,
+    logits: Logits = "last",
+    continuous: bool = False,
+) -> _F64:
+    """This request's share of the roofline time of every forward pass it takes part in [s].
+
+    Each pass lasts at least ``max(FLOPs / peak_flops, bytes / bandwidth)`` (the roofline);
+    the ``B`` requests of a pass share it, so a request is charged
+    ``max(f / peak_flops, m / bandwidth)`` with ``f`` and ``m`` its own FLOPs and bytes in
+    the pass, the weights counted at its share. Summed over the prefill and every decode
+    step, it is the time a GPU at its peaks would need; times a static power it is the
+    energy that is paid whatever the work (``sweetspot.models``, ``roofline=``).
+
+    Parameters
+    ----------
+    arch : Architecture
+        The model.
+    n_in, n_out : int or array_like
+        Prompt and generated tokens per request (positive), broadcast together.
+    peak_flops : float
+        Dense tensor peak of the GPU [FLOP/s].
+    bandwidth : float
+        Peak memory bandwidth of the GPU [B/s].
+    batch_size : int or array_like, default 1
+        Requests decoded together.
+    max_num_tokens : float, optional
+        Tokens per pass the engine allows (see :func:`count_terms`).
+    logits : {"last", "all"}
+        LM head positions (see :func:`count_terms`).
+    continuous : bool
+        Accept real-valued lengths and batch sizes (see :func:`count_terms`).
+
+    Returns
+    -------
+    ndarray of float64
+        Seconds per request, of the broadcast shape of the inputs.
+
+    Raises
+    ------
+    SpecError
+        As :func:`count_terms`, or a peak that is not a positive finite number.
+
+    Notes
+    -----
+    Decode step ``j`` (context ``c = n_in + j``) costs ``f_j = P + G + A c`` FLOPs and moves
+    ``m_j = W_step / B + K + K_read (c - 1)`` bytes per request: both affine in ``j``, so the
+    sum of their maximum has a closed form with at most one crossing (memory-bound steps
+    turn compute-bound, or the reverse). Sliding-window layers cap ``c`` at the window
+    ``W``, which splits the steps into pieces that are each affine. Chunked layers
+    (Llama 4) are priced as a window of the chunk size, an upper bound on their keys.
+
+    Examples
+    --------
+    >>> from sweetspot import get_architecture
+    >>> arch = get_architecture("llama-3.1-8b")
+    >>> t = roofline_time(arch, 512, 256, peak_flops=989.5e12, bandwidth=3.35e12,
+    ...                   batch_size=64)
+    >>> round(float(t) * 1e3, 2)  # ms per request on an H100 SXM at its peaks
+    31.53
+    """
+    for value, name in ((peak_flops, "peak_flops"), (bandwidth, "bandwidth")):
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not (np.isfinite(value) and value > 0)
+        ):
+            raise SpecError(f"{name} must be a positive finite number; got {value!r}.")
+    first = count_terms(
+        arch, n_in, 1.0 if continuous else 1, logits=logits, batch_size=batch_size,
+        continuous=continuous, max_num_tokens=max_num_tokens,
+    )  # fmt: skip
+    two = count_terms(
+        arch, n_in, 2.0 if continuous else 2, logits=logits, batch_size=batch_size,
+        continuous=continuous, max_num_tokens=max_num_tokens,
+    )  # fmt: skip
+    i = as_lengths(n_in, "n_in", integer=not continuous)
+    o = as_lengths(n_out, "n_out", integer=not continuous)
+    shape = np.broadcast_shapes(first.weight_bytes.shape, o.shape)
+    i = np.broadcast_to(i, shape)
+    n_dec = np.broadcast_to(o, shape) - 1.0
+    t_prefill = np.maximum(
+        first.prefill_flops / peak_flops,
+        (first.weight_bytes + first.kv_write_bytes) / bandwidth,
+    )
+    w_step = np.broadcast_to(two.weight_bytes - first.weight_bytes, shape)
+    kinds = arch.attention_kinds
+    per_key = 2.0 * arch.n_heads * (arch.head_dim + arch.value_head_dim)
+    kv_layer = float(arch.kv_elements_per_layer) * arch.kv_bytes
+    p_tok = 2.0 * arch.active_params_per_token + 2.0 * arch.lm_head_params
+    windows = sorted(
+        {float(arch.sliding_window): "sliding", float(arch.attention_chunk): "chunked"}.items()
+    )
+    windows = [(w, k) for w, k in windows if w > 0 and kinds.count(k)]
+    n_full = kinds.count("full")
+    # pieces of the decode steps: before each window fills, the keys grow with the context
+    edges = [np.clip(w - i, 0.0, n_dec) for w, _ in windows]
+    lo = np.zeros(shape)
+    total = np.zeros(shape)
+    for piece in range(len(windows) + 1):
+        hi = edges[piece] if piece < len(windows) else n_dec
+        grow = float(n_full) + sum(kinds.count(k) for w, k in windows[piece:])
+        caps = [(w, kinds.count(k)) for w, k in windows[:piece]]
+        const_keys = sum(w * n for w, n in caps)
+        n_capped = sum(n for _, n in caps)
+        # f = a + b j, m = g + d j (per request, step j at context i + j)
+        a = (p_tok + per_key * (grow * i + const_keys)) / peak_flops
+        b = per_key * grow / peak_flops
+        g = (
+            w_step
+            + kv_layer * len(kinds)  # the step's own K/V written
+            + kv_layer * (grow * (i - 1.0) + const_keys - n_capped)
+        ) / bandwidth
+        d = kv_layer * grow / bandwidth
+        total = total + _sum_max_affine(a, b, g, d, lo, np.maximum(hi, lo))
+        lo = np.maximum(hi, lo)
+    out: _F64 = np.asarray(t_prefill + total, dtype=np.float64)
+    return out
+
+
+def _sum_affine(a: _F64, b: _F64 | float, j0: _F64, j1: _F64) -> _F64:
+    """``sum(a + b j for j in j0 + 1 .. j1)`` (0 when ``j1 <= j0``)."""
+    n = np.maximum(j1 - j0, 0.0)
+    return n * a + b * (_tri(j0 + n) - _tri(j0))
+
+
+def _sum_max_affine(a: _F64, b: float, g: _F64, d: float, j0: _F64, j1: _F64) -> _F64:
+    """``sum(max(a + b j, g + d j) for j in j0 + 1 .. j1)`` in closed form, vectorised.
+
+    The two lines cross at most once, at ``j* = (g - a) / (b - d)``; the steps on each side
+    are summed as affine series.
+    """
+    if b == d:
+        return np.where(a >= g, _sum_affine(a, b, j0, j1), _sum_affine(g, d, j0, j1))
+    cross = (g - a) / (b - d)
+    if b > d:  # f wins from j > cross on
+        k = np.clip(np.floor(cross), j0, j1)
+        return _sum_affine(g, d, j0, k) + _sum_affine(a, b, k, j1)
+    k = np.clip(np.floor(cross), j0, j1)  # f wins up to j <= cross
+    return _sum_affine(a, b, j0, k) + _sum_affine(g, d, k, j1)
+
+
 def _tri(n: _F64) -> _F64:
     """``1 + 2 + ... + n = n (n + 1) / 2`` (0 for ``n`` in {-1, 0})."""
     return n * (n + 1.0) / 2.0
@@ -629,6 +816,28 @@ def _sum_capped(slope: _F64, cap: float, first: _F64, last: _F64) -> _F64:
     """
     knee = np.clip(np.floor(cap / slope), first - 1.0, last)
     return slope * (_tri(knee) - _tri(first - 1.0)) + cap * (last - knee)
+
+
+def _as_max_num_tokens(value: Any, kv_cache: bool) -> float | None:
+    """``max_num_tokens`` as a float after checking it (None passes through)."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value)
+        or value < 1
+    ):
+        raise SpecError(
+            f"max_num_tokens must be a positive number of tokens per forward pass (e.g. "
+            f"8192) or None; got {value!r}."
+        )
+    if not kv_cache:
+        raise SpecError(
+            "max_num_tokens describes a batching engine with a KV cache (prompts packed into "
+            "passes); it does not apply with kv_cache=False. Leave it None."
+        )
+    return float(value)
 
 
 def _as_batch_size(value: int | ArrayLike, *, integer: bool = True) -> _F64:

@@ -53,8 +53,9 @@ from numpy.typing import NDArray
 
 from ._validation import check_choice
 from .architecture import Architecture
-from .counts import LOGITS, Counts, count_terms, quadratic_coefficients
+from .counts import LOGITS, Counts, count_terms, quadratic_coefficients, roofline_time
 from .exceptions import SpecError
+from .serving import GPUSpec, get_gpu
 
 __all__ = [
     "FLAGGED_TERMS",
@@ -105,7 +106,17 @@ class Inputs:
     The counts of the architecture are computed once, on first use, for all terms.
     """
 
-    __slots__ = ("_counts", "architecture", "batch_size", "kv_cache", "logits", "n_in", "n_out")
+    __slots__ = (
+        "_counts",
+        "architecture",
+        "batch_size",
+        "gpu",
+        "kv_cache",
+        "logits",
+        "max_num_tokens",
+        "n_in",
+        "n_out",
+    )
 
     def __init__(
         self,
@@ -116,28 +127,51 @@ class Inputs:
         kv_cache: bool = True,
         logits: Literal["last", "all"] = "last",
         batch_size: _F64 | float = 1.0,
+        max_num_tokens: int | None = None,
+        gpu: GPUSpec | None = None,
     ) -> None:
         self.n_in, self.n_out = n_in, n_out
         self.architecture, self.kv_cache, self.logits = architecture, kv_cache, logits
         self.batch_size = batch_size
+        self.max_num_tokens, self.gpu = max_num_tokens, gpu
         self._counts: Counts | None = None
+
+    def _batch(self) -> _F64:
+        return np.broadcast_to(np.asarray(self.batch_size, dtype=float), self.n_in.shape)
 
     @property
     def counts(self) -> Counts:
         """FLOPs and bytes per request (:func:`sweetspot.counts.count_terms`)."""
         if self._counts is None:
             assert self.architecture is not None
-            bs = np.broadcast_to(np.asarray(self.batch_size, dtype=float), self.n_in.shape)
             self._counts = count_terms(
                 self.architecture,
                 self.n_in,
                 self.n_out,
                 kv_cache=self.kv_cache,
                 logits=self.logits,
-                batch_size=bs,
+                batch_size=self._batch(),
                 continuous=True,
+                max_num_tokens=self.max_num_tokens,
             )
         return self._counts
+
+    @property
+    def roofline_time(self) -> _F64:
+        """This request's share of the roofline time of its passes on ``gpu`` [s]
+        (:func:`sweetspot.counts.roofline_time`)."""
+        assert self.architecture is not None and self.gpu is not None
+        return roofline_time(
+            self.architecture,
+            self.n_in,
+            self.n_out,
+            peak_flops=self.gpu.peak_flops,
+            bandwidth=self.gpu.bandwidth,
+            batch_size=self._batch(),
+            max_num_tokens=self.max_num_tokens,
+            logits=self.logits,
+            continuous=True,
+        )
 
     @property
     def n_layers(self) -> float:
@@ -170,7 +204,8 @@ class Term:
     option : str or None
         The :class:`ModelSpec` field that switches the term on (None: always present).
     when : bool
-        The value of ``option`` that includes the term.
+        The value of ``option`` that includes the term; for an option that is not a bool
+        (``roofline``, a GPU name), True means "set" (not None).
     flag : str or None
         Command-line flag that sets ``option`` to ``when`` (``sweetspot fit``).
     help : str
@@ -313,6 +348,29 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 description="bytes moved: weights streamed plus KV cache [B]",
                 column=lambda x: x.counts.total_bytes,
                 models=("memory_flops",),
+                option="kv_bytes",
+                when=False,
+            ),
+            Term(
+                name="j_per_weight_byte",
+                unit="J/B",
+                symbol="B_weights",
+                description="weight bytes streamed, this request's share of every pass [B]",
+                column=lambda x: x.counts.weight_bytes,
+                models=("memory_flops",),
+                option="kv_bytes",
+            ),
+            Term(
+                name="j_per_kv_byte",
+                unit="J/B",
+                symbol="B_kv",
+                description="KV-cache bytes written and read by this request [B]",
+                column=lambda x: x.counts.kv_write_bytes + x.counts.kv_read_bytes,
+                option="kv_bytes",
+                flag="--kv-bytes",
+                help="price KV-cache traffic with its own J/byte (memory_flops: apart from "
+                "the weights)",
+                tag="kv-bytes",
             ),
             Term(
                 name="j_per_layer_pass",
@@ -324,6 +382,27 @@ TERMS: Mapping[str, Term] = MappingProxyType(
                 flag="--per-pass",
                 help="add a fixed J per layer per pass",
                 tag="per-pass",
+            ),
+            Term(
+                name="j_per_layer_step",
+                unit="J/(layer step)",
+                symbol="L n_steps/B",
+                description="layers x engine steps, this request's share (a step's fixed "
+                "overhead is shared by the requests in it) [layer steps]",
+                column=lambda x: x.counts.shared_passes * x.n_layers,
+                option="layer_steps",
+                flag="--layer-steps",
+                help="add a fixed J per layer per engine step, shared by the batch",
+                tag="layer-steps",
+            ),
+            Term(
+                name="static_power_w",
+                unit="W",
+                symbol="T_roofline",
+                description="this request's share of the roofline time of its passes on the "
+                "spec's GPU [s]",
+                column=lambda x: x.roofline_time,
+                option="roofline",
             ),
             Term(
                 name="j_per_request",
@@ -400,6 +479,31 @@ class ModelSpec:
         attention FLOPs), so a model with many narrow heads (Falcon-7B: 71 heads of 64)
         pays more per FLOP. Fused/flash attention (TensorRT-LLM, vLLM) keeps scores on
         chip: leave it False there.
+    kv_bytes : bool
+        Physical models only: price the KV-cache bytes written and read with their own
+        coefficient ``j_per_kv_byte`` [J/B]; ``memory_flops`` then prices the weight bytes
+        alone with ``j_per_weight_byte``. In a batched engine the weights are streamed once
+        per pass for the whole batch while every request reads its own cache, so the two
+        traffics scale differently with the batch and with the sequence; with one J/byte
+        for both a pooled fit fails on batched data (docs/serving.md).
+    layer_steps : bool
+        Physical models only: add a fixed energy per layer per engine step, shared by the
+        requests of the step [J/(layer step)]: kernel launches and scheduling paid at every
+        step by every layer, whatever the batch, so a request pays ``L`` times its share of
+        the steps (``Counts.shared_passes``: ``L n_out / B`` for a decode-dominated
+        request). At ``B = 1`` it equals ``per_pass``.
+    max_num_tokens : int or None
+        Physical models of a cached batching engine: the most tokens the engine puts in one
+        pass (TensorRT-LLM ``max_num_tokens``), so a prefill shares its pass with at most
+        ``max_num_tokens / n_in`` prompts and a longer prompt takes several passes (see
+        :func:`sweetspot.counts.count_terms`). None: a prefill shares its pass with the
+        whole batch. An engine fact of the data, like ``kv_cache``.
+    roofline : str or None
+        Physical models only: a GPU key of :data:`sweetspot.serving.GPUS` (``"h100-sxm"``);
+        adds a static power ``static_power_w`` [W] times this request's share of the
+        roofline time of its passes on that GPU (:func:`sweetspot.counts.roofline_time`):
+        the energy paid whatever the work, which dominates when few requests share the GPU.
+        The term is not quadratic in the lengths, so the model has no ``theta``.
     """
 
     name: ModelName = "sweetspot"
@@ -408,6 +512,10 @@ class ModelSpec:
     split_phases: bool = True
     per_pass: bool = False
     eager_attention: bool = False
+    kv_bytes: bool = False
+    layer_steps: bool = False
+    max_num_tokens: int | None = None
+    roofline: str | None = None
 
     def __post_init__(self) -> None:
         check_choice(self.name, "model", MODEL_NAMES)
@@ -415,6 +523,25 @@ class ModelSpec:
         for opt in _BOOL_OPTIONS:
             if not isinstance(getattr(self, opt), bool):
                 raise SpecError(f"{opt} must be True or False; got {getattr(self, opt)!r}.")
+        mnt = self.max_num_tokens
+        if mnt is not None:
+            if isinstance(mnt, bool) or not isinstance(mnt, (int, np.integer)) or mnt < 1:
+                raise SpecError(
+                    f"max_num_tokens must be a positive integer (tokens per forward pass, e.g. "
+                    f"8192) or None; got {mnt!r}."
+                )
+            object.__setattr__(self, "max_num_tokens", int(mnt))
+            if not self.kv_cache:
+                raise SpecError(
+                    "max_num_tokens describes a batching engine with a KV cache; it does not "
+                    "apply with kv_cache=False. Leave it None."
+                )
+        if self.roofline is not None:
+            if not isinstance(self.roofline, str):
+                raise SpecError(
+                    f"roofline must be a GPU key such as 'h100-sxm' or None; got {self.roofline!r}."
+                )
+            object.__setattr__(self, "roofline", get_gpu(self.roofline).key)
         if self.name in FREE_MODELS and self._non_default():
             raise SpecError(
                 f"model {self.name!r} is a free polynomial and takes no physical options "
@@ -438,7 +565,8 @@ class ModelSpec:
         return tuple(
             t
             for t in TERMS.values()
-            if self.name in t.models and (t.option is None or getattr(self, t.option) == t.when)
+            if self.name in t.models
+            and (t.option is None or _switched_on(getattr(self, t.option), t.when))
         )
 
     @property
@@ -472,6 +600,10 @@ class ModelSpec:
         for opt in _BOOL_OPTIONS[1:]:  # option order of the spec's fields
             value = getattr(self, opt)
             opts += [t.tag for t in _TAGGED if t.option == opt and t.when == value and t.tag]
+        if self.max_num_tokens is not None:
+            opts.append(f"max_num_tokens={self.max_num_tokens}")
+        if self.roofline is not None:
+            opts.append(f"roofline={self.roofline}")
         return f"{self.name}[{','.join(opts)}]"
 
     def to_dict(self) -> dict[str, object]:
@@ -506,6 +638,8 @@ class ModelSpec:
             kv_cache=self.kv_cache,
             logits=self.logits,
             batch_size=batch_size,
+            max_num_tokens=self.max_num_tokens,
+            gpu=None if self.roofline is None else get_gpu(self.roofline),
         )
         terms = self.terms
         X = np.empty((n_in.size, len(terms)), order="F")
@@ -569,7 +703,8 @@ class ModelSpec:
         """Matrix ``M`` (6 x n_params) with ``theta = M @ coefficients``, or None.
 
         None when the model is not a quadratic in (n_in, n_out): a physical model of an
-        engine without a KV cache (cubic attention terms).
+        engine without a KV cache (cubic attention terms), with ``max_num_tokens`` (the
+        prefill's share of a pass has a kink) or with a ``roofline`` (a maximum).
         """
         if not self.is_physical:
             if any(t.theta is None for t in self.terms):
@@ -578,7 +713,12 @@ class ModelSpec:
             for j, term in enumerate(self.terms):
                 M[int(term.theta), j] = 1.0  # type: ignore[arg-type]
             return M
-        if not self.kv_cache or architecture is None:
+        if (
+            not self.kv_cache
+            or architecture is None
+            or self.max_num_tokens is not None
+            or self.roofline is not None
+        ):
             return None
         cols = []
         for j in range(len(self.terms)):
@@ -591,6 +731,14 @@ class ModelSpec:
                 return None
             cols.append(coef)
         return np.column_stack(cols)
+
+
+def _switched_on(value: object, when: bool) -> bool:
+    """Whether an option's value includes a term: a bool equals ``when``; any other
+    option (a GPU name) is on when set."""
+    if isinstance(value, bool):
+        return value == when
+    return (value is not None) == when
 
 
 _OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(ModelSpec)[1:])

@@ -18,6 +18,11 @@ function                       figure
 :func:`residuals`              relative residuals [%] versus n_in and versus n_out
 :func:`energy_vs_linear`       measured energy, the fitted model and the linear baseline
 :func:`save_report_figures`    all of the above as PNG files, for ``sweetspot report``
+:func:`serving_efficiency`     tokens per joule versus n_out for several engine configurations
+:func:`paper_figure1`          the paper's Figure 1 effect (requests per run), predicted
+:func:`paper_figure4`          the paper's Figure 4 effect (max_batch_size), predicted
+:func:`parity_by_model`        leave-one-model-out predictions versus the surfaces, by LLM
+:func:`save_serving_figures`   the three serving figures as PNG files
 =============================  ==============================================================
 
 Lengths are drawn on base-2 logarithmic axes with ticks at powers of two (64, 128, ...,
@@ -49,13 +54,15 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_lengths
 from .exceptions import NoOptimumError, SpecError
 from .optimum import DEFAULT_N_OUT_MAX, ThetaLike, energy, sweet_spot
-from .result import FitResult
+from .result import BoundFit, FitResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
+    from .architecture import Architecture
     from .fitting import CVResult
+    from .serving import ServingConfig
 
 __all__ = [
     "efficiency_by_group",
@@ -63,10 +70,15 @@ __all__ = [
     "efficiency_vs_n_out",
     "energy_vs_linear",
     "normalised_efficiency_heatmap",
+    "paper_figure1",
+    "paper_figure4",
     "parity",
+    "parity_by_model",
     "residuals",
     "save_overview_figures",
     "save_report_figures",
+    "save_serving_figures",
+    "serving_efficiency",
 ]
 
 #: The SweetSpot paper's grid: n_in and n_out in 64, 128, ..., 4096 [tokens].
@@ -102,6 +114,12 @@ def _root(fig: Figure | SubFigure) -> Figure:
 
 def _describe(params: Any) -> str:
     """Title text naming the measured model, its GPU and the energy model."""
+    if isinstance(params, BoundFit):
+        where = params.gpu or params.fit.gpu or "its GPU"
+        return (
+            f"{params.architecture.name} on {where}, predicted from pooled constants\n"
+            f"{params.spec.label}"
+        )
     if not isinstance(params, FitResult):
         return "theta model"
     who = ", ".join(params.models)
@@ -180,7 +198,7 @@ def _log2_x(ax: Axes, lo: float, hi: float) -> None:
 
 
 def _fitted_range(params: Any, which: int) -> tuple[float, float] | None:
-    if not isinstance(params, FitResult):
+    if not isinstance(params, (FitResult, BoundFit)):
         return None
     lo, hi = (params.n_in_range, params.n_out_range)[which]
     return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
@@ -1201,4 +1219,392 @@ def save_overview_figures(
     path = out / f"{slug}-normalised-heatmap.png"
     fig.savefig(path, dpi=dpi)
     written.append(path)
+    return written
+
+
+# ---------------------------------------------------------------------------------------
+# batched serving: the paper's Figures 1 and 4 as predictions, leave-one-model-out parity
+# ---------------------------------------------------------------------------------------
+def _published(fit_result: FitResult | None) -> FitResult:
+    if fit_result is not None:
+        return fit_result
+    from .tables import load_pooled
+
+    return load_pooled("H100")
+
+
+def serving_efficiency(
+    fit_result: FitResult,
+    architecture: Architecture | str,
+    configs: Mapping[str, ServingConfig],
+    *,
+    n_in: float = 64.0,
+    n_out: ArrayLike | None = None,
+    gpu: str | None = None,
+    quotes: Sequence[tuple[str, str, float | None, float]] = (),
+    reference: ThetaLike | None = None,
+    reference_label: str = "reference",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Output tokens per joule versus n_out at one n_in, one curve per engine configuration.
+
+    Parameters
+    ----------
+    fit_result : FitResult
+        Physical (pooled) constants, bound to ``architecture`` once per configuration
+        (:meth:`FitResult.bind`): each point at the batch size of the concurrency rule.
+    architecture : Architecture or str
+        The LLM.
+    configs : mapping of str to ServingConfig
+        Curve label -> engine configuration, drawn in order (dark to light).
+    n_in : float
+        Input length of every curve [tokens].
+    n_out : array_like, optional
+        Output lengths [tokens]; default 64..4096.
+    gpu : str, optional
+        The GPU (default the fit's).
+    quotes : sequence of (config label, text, n_out or None, tokens/J)
+        Published numbers to draw: a diamond at ``(n_out, tokens/J)`` in the colour of its
+        curve, or a dotted horizontal line for a value without an n_out (a peak).
+    reference : theta or FitResult, optional
+        A measured surface to draw dashed in grey (e.g. the paper's Table 5 coefficients).
+    reference_label : str
+        Its legend text.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Batch sizes below or above the fitted ones (few requests per run) are extrapolations;
+    the predictions here are drawn without warnings, and the legend gives each curve's peak.
+    """
+    from .architecture import get_architecture
+
+    if not isinstance(configs, Mapping) or not configs:
+        raise SpecError("configs must be a non-empty mapping {label: ServingConfig}.")
+    arch = get_architecture(architecture)
+    no = (
+        np.asarray(2.0 ** np.linspace(6, 12, 6 * 32 + 1))
+        if n_out is None
+        else np.unique(np.atleast_1d(as_lengths(n_out, "n_out", integer=False)).ravel())
+    )
+    ax = _new_axes(ax, figsize=(7.0, 5.0))
+    colors = dict(zip(configs, _colors(len(configs)), strict=True))
+    all_eta = []
+    for label, cfg in configs.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bound = fit_result.bind(arch, serving=cfg, gpu=gpu)
+            eta = no / bound.predict(np.full_like(no, n_in), no, warn=False)
+        k = int(np.argmax(eta))
+        (line,) = ax.plot(
+            no, eta, color=colors[label], lw=1.8,
+            label=f"{label}: peak {eta[k]:.3g} at n_out = {no[k]:.0f}",
+        )  # fmt: skip
+        line.set_gid(f"serving-{_slug(label)}")
+        all_eta.append(eta)
+    if reference is not None:
+        ref = no / np.asarray(energy(reference, n_in, no), dtype=float)
+        (line,) = ax.plot(no, ref, color="0.45", lw=1.2, ls="--", label=reference_label)
+        line.set_gid("reference")
+        all_eta.append(ref)
+    for label, text, q_out, value in quotes:
+        c = colors.get(label, "black")
+        if q_out is None:
+            ln = ax.axhline(value, color=c, lw=1.0, ls=":", label=f"paper: {text}")
+        else:
+            (ln,) = ax.plot(
+                [q_out], [value], "D", color=c, mec="black", mew=0.8, ms=7,
+                label=f"paper: {text}", zorder=4,
+            )  # fmt: skip
+            ln.set_clip_on(False)
+        ln.set_gid(f"quote-{_slug(text)}")
+        all_eta.append(np.array([value]))
+    vals = np.concatenate(all_eta)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    ax.set_yscale("log")
+    lo_y, hi_y = float(vals.min()) / 1.2, float(vals.max()) * 1.2
+    ax.set_ylim(lo_y, hi_y)
+    _nice_log_ticks(ax.yaxis, lo_y, hi_y)
+    _log2_x(ax, float(no[0]), float(no[-1]))
+    ax.set_xlabel(_N_OUT_LABEL)
+    ax.set_ylabel(_EFF_LABEL)
+    ax.set_title(title if title is not None else f"{arch.name}, n_in = {n_in:g}")
+    ax.grid(True, which="major", alpha=0.3)
+    _legend_below(ax, ncols=1)
+    return _root(ax.figure)
+
+
+def paper_figure1(
+    fit_result: FitResult | None = None,
+    *,
+    folder: str | Path | None = None,
+    gpu: str | None = None,
+    axes: Sequence[Axes] | None = None,
+) -> Figure:
+    """The paper's Figure 1 effect, predicted: Falcon-RW-7B with 10, 100 and 1000 requests
+    per run.
+
+    Left: efficiency versus n_out at n_in = 64, one curve per run size. Right: the range of
+    efficiency over the 7 x 7 grid, predicted (bars) against the ranges the paper quotes
+    (0.42-2.25 tokens/J with 10 requests, 0.50-18.78 with 1000) and, with ``folder``, the
+    LLM's own Table 5 surface.
+
+    Parameters
+    ----------
+    fit_result : FitResult, optional
+        Pooled serving constants (default the published ones, ``load_pooled("H100")``).
+    folder : path, optional
+        The paper's data folder (``../shared/data/sweetspot-paper-h100``), for the Table 5
+        surface.
+    gpu : str, optional
+        The GPU (default the fit's).
+    axes : two matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .evaluate import PAPER_LEVELS, figure_effects, figure_serving, paper_thetas
+
+    res = _published(fit_result)
+    model = "Falcon-RW (7.5B)"
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, arr = plt.subplots(
+            1, 2, figsize=(12.0, 5.6), layout="constrained", width_ratios=(1.6, 1.0)
+        )
+        ax_l, ax_r = arr[0], arr[1]
+    else:
+        if len(axes) != 2:
+            raise SpecError(f"axes must be two Axes; got {len(axes)}.")
+        ax_l, ax_r = axes[0], axes[1]
+    settings = (10, 100, 1000)
+    configs = {f"{n} requests per run": figure_serving(1, n) for n in settings}
+    theta = paper_thetas(folder)[model] if folder is not None else None
+    serving_efficiency(
+        res, model, configs, n_in=64.0, gpu=gpu, reference=theta,
+        reference_label="Table 5 surface (1000 requests)", ax=ax_l,
+        title=f"{model}, n_in = 64: predicted",
+    )  # fmt: skip
+    eff = figure_effects(res, folder=folder, gpu=gpu or res.gpu or "h100-sxm")
+    levels = np.array(PAPER_LEVELS, dtype=float)
+    gi, go = (a.ravel() for a in np.meshgrid(levels, levels, indexing="ij"))
+    colors = _colors(len(settings))
+    for k, (n, c) in enumerate(zip(settings, colors, strict=True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bound = res.bind(model, serving=figure_serving(1, n), gpu=gpu)
+            e = go / bound.predict(gi, go, warn=False)
+        ax_r.vlines(k - 0.12, e.min(), e.max(), color=c, lw=9, gid=f"predicted-range-{n}")
+        q = eff[(eff["figure"] == 1) & (eff["setting"] == n)]
+        if len(q) == 2:
+            lo, hi = float(q["paper"].min()), float(q["paper"].max())
+            ax_r.errorbar(
+                [k + 0.12], [np.sqrt(lo * hi)],
+                yerr=[[np.sqrt(lo * hi) - lo], [hi - np.sqrt(lo * hi)]],
+                fmt="none", ecolor="black", capsize=6, lw=1.5, gid=f"paper-range-{n}",
+            )  # fmt: skip
+        if theta is not None and n == 1000:
+            t = theta
+            eta = go / (
+                t[0] * gi * gi + t[1] * gi * go + t[2] * gi + t[3] * go * go + t[4] + t[5] * go
+            )
+            ax_r.vlines(k + 0.32, eta.min(), eta.max(), color="0.45", lw=3, gid="table5-range")
+    ax_r.plot([], [], color="0.25", lw=9, label="predicted range over the 7x7 grid (colours: left)")
+    ax_r.errorbar(
+        [], [], yerr=[], fmt="none", ecolor="black", capsize=6, label="paper's quoted range"
+    )
+    if theta is not None:
+        ax_r.plot([], [], color="0.45", lw=3, label="Table 5 surface (1000 requests)")
+    ax_r.set_yscale("log")
+    ax_r.set_xticks(range(len(settings)), [f"{n}" for n in settings])
+    ax_r.set_xlim(-0.6, len(settings) - 0.4)
+    ax_r.set_xlabel("requests per run")
+    ax_r.set_ylabel(_EFF_LABEL)
+    ax_r.set_title("efficiency range over n_in, n_out in 64..4096")
+    ax_r.grid(True, which="major", alpha=0.3)
+    _legend_below(ax_r)
+    return _root(ax_l.figure)
+
+
+def paper_figure4(
+    fit_result: FitResult | None = None,
+    *,
+    folder: str | Path | None = None,
+    gpu: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The paper's Figure 4 effect, predicted: Llama 3.2 1B at n_in = 64 with max_batch_size
+    64, 128, 256, 512 and 1024, with the points the paper quotes (120.71 tokens/J at
+    n_out = 256 and 51.90 at 4096 with 1024; 47.27 at 4096 with 256; a peak of 48.90 with 64).
+
+    Parameters
+    ----------
+    fit_result : FitResult, optional
+        Pooled serving constants (default the published ones).
+    folder : path, optional
+        The paper's data folder, to draw the LLM's Table 5 surface (max_batch_size 1024).
+    gpu : str, optional
+        The GPU (default the fit's).
+    ax : matplotlib Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .evaluate import PAPER_FIGURE_QUOTES, figure_serving, paper_thetas
+
+    res = _published(fit_result)
+    model = "Llama 3.2 (1B)"
+    sizes = (64, 128, 256, 512, 1024)
+    configs = {f"max_batch_size {n}": figure_serving(4, n) for n in sizes}
+    quotes: list[tuple[str, str, float | None, float]] = []
+    for fig_no, _, quantity, setting, _, n_out, value in PAPER_FIGURE_QUOTES:
+        if fig_no != 4:
+            continue
+        label = f"max_batch_size {setting}"
+        if quantity == "peak":
+            quotes.append((label, f"peak {value:g} ({label})", None, value))
+        else:
+            quotes.append((label, f"{value:g} at n_out = {n_out} ({label})", float(n_out), value))
+    theta = paper_thetas(folder)[model] if folder is not None else None
+    return serving_efficiency(
+        res, model, configs, n_in=64.0, gpu=gpu, quotes=quotes, reference=theta,
+        reference_label="Table 5 surface (max_batch_size 1024)", ax=ax,
+        title=f"{model}, n_in = 64: predicted per max_batch_size",
+    )  # fmt: skip
+
+
+def parity_by_model(
+    data: Any,
+    predicted_j: ArrayLike | CVResult,
+    *,
+    ax: Axes | None = None,
+    band: float = 0.10,
+    title: str | None = None,
+) -> Figure:
+    """Predicted versus measured energy per request, one colour per LLM (log-log).
+
+    Made for leave-one-model-out predictions (a :class:`~sweetspot.fitting.CVResult` of
+    ``cross_validate(..., groups="model")``): each LLM's points come from constants fitted
+    on the others. The legend gives each LLM's MAPE.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Rows with ``model``, ``n_in``, ``n_out``, ``energy_j`` (and ``n_requests``).
+    predicted_j : array_like or CVResult
+        One prediction per row [J].
+    ax : matplotlib Axes, optional
+        Where to draw.
+    band : float
+        Half-width of the shaded relative band (0.10 is +-10 %); +-5 % is dotted.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import colormaps
+
+    if not (isinstance(band, (int, float)) and 0 < band < 1):
+        raise SpecError(f"band must be a fraction in (0, 1), e.g. 0.1 for +-10 %; got {band!r}.")
+    df = _measured(data)
+    if "model" not in df.columns:
+        raise SpecError("parity_by_model needs a 'model' column to colour the LLMs.")
+    meas = _per_request(df)
+    pred, text = _predictions(df, predicted_j, None)
+    ape = np.abs(pred - meas) / meas * 100.0
+    ax = _new_axes(ax, figsize=(7.4, 6.4))
+    lo = float(min(meas.min(), pred[pred > 0].min())) / 1.5
+    hi = float(max(meas.max(), pred.max())) * 1.5
+    xx = np.geomspace(lo, hi, 100)
+    ax.fill_between(xx, xx * (1 - band), xx * (1 + band), color="0.6", alpha=0.3, lw=0,
+                    label=f"±{band * 100:g} %", gid="band")  # fmt: skip
+    for f in (0.95, 1.05):
+        ax.plot(xx, xx * f, color="0.4", lw=0.8, ls=":")
+    ax.plot(xx, xx, color="black", lw=1.0, gid="identity")
+    models = list(pd.unique(df["model"]))
+    cmap = colormaps["tab20"]
+    markers = "ovs^Dp<>h*XPd"
+    labels = df["model"].to_numpy()
+    for k, m in enumerate(models):
+        sel = (labels == m) & (pred > 0)
+        sc = ax.scatter(
+            meas[sel], pred[sel], s=18, color=cmap(k % 20), marker=markers[k % len(markers)],
+            edgecolors="black", linewidths=0.3, zorder=3,
+            label=f"{m}: {float(ape[labels == m].mean()):.1f} %",
+        )  # fmt: skip
+        sc.set_gid(f"points-{_slug(str(m))}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    _nice_log_ticks(ax.xaxis, lo, hi)
+    _nice_log_ticks(ax.yaxis, lo, hi)
+    ax.set_aspect("equal")
+    ax.set_xlabel("surface energy per request [J]")
+    ax.set_ylabel("predicted energy per request [J]")
+    head = title if title is not None else text
+    ax.set_title(f"{head}\nMAPE {float(ape.mean()):.2f} %, max APE {float(ape.max()):.1f} %")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
+    return _root(ax.figure)
+
+
+def save_serving_figures(
+    out_dir: str | Path,
+    *,
+    folder: str | Path | None = None,
+    fit_result: FitResult | None = None,
+    dpi: int = 130,
+) -> list[Path]:
+    """Write ``paper-figure1-requests.png`` and ``paper-figure4-batch.png`` and, with the
+    paper's data ``folder``, ``lomo-parity.png`` (the ``serving`` family left one LLM out at
+    a time on the 13 surfaces); returns their paths."""
+    from matplotlib.figure import Figure as _Figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    res = _published(fit_result)
+    written = []
+    fig = _Figure(figsize=(12.0, 5.8), layout="constrained")
+    paper_figure1(res, folder=folder, axes=list(fig.subplots(1, 2, width_ratios=(1.6, 1.0))))
+    written.append(out / "paper-figure1-requests.png")
+    fig.savefig(written[-1], dpi=dpi)
+    fig = _Figure(figsize=(7.4, 6.8), layout="constrained")
+    paper_figure4(res, folder=folder, ax=fig.add_subplot())
+    written.append(out / "paper-figure4-batch.png")
+    fig.savefig(written[-1], dpi=dpi)
+    if folder is not None:
+        from .evaluate import BEST_SERVING_FAMILY, paper_surfaces, serving_families
+        from .fitting import cross_validate
+
+        data = paper_surfaces(folder)
+        fam = next(f for f in serving_families() if f.name == BEST_SERVING_FAMILY)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cv = cross_validate(
+                data, fam.spec, groups="model",
+                architecture={str(m): str(m) for m in pd.unique(data["model"])},
+            )  # fmt: skip
+        fig = _Figure(figsize=(9.0, 6.4), layout="constrained")
+        parity_by_model(
+            data, cv, ax=fig.add_subplot(),
+            title=f"13 H100 surfaces, each LLM left out\n{fam.spec.label}",
+        )  # fmt: skip
+        written.append(out / "lomo-parity.png")
+        fig.savefig(written[-1], dpi=dpi)
     return written

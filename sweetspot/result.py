@@ -14,7 +14,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -26,8 +26,9 @@ from .architecture import Architecture
 from .exceptions import ExtrapolationWarning, SpecError, TableError
 from .models import THETA_NAMES, THETA_UNITS, ModelSpec
 from .optimum import N_IN_GRID
+from .serving import GPUSpec, ServingConfig, concurrency, get_gpu
 
-__all__ = ["FORMAT_VERSION", "LOSSES", "FitResult"]
+__all__ = ["FORMAT_VERSION", "LOSSES", "BoundFit", "FitResult"]
 
 #: Version of the dict / JSON layout written by :meth:`FitResult.to_dict`.
 FORMAT_VERSION = 1
@@ -315,9 +316,108 @@ class FitResult:
             raise SpecError(
                 f"this {self.spec.name!r} fit covers rows at batch sizes {lo:g}..{hi:g}; say "
                 "which one to predict at: batch_size=... (requests decoded together). It is "
-                "never assumed."
+                "never assumed. Or pass serving=ServingConfig(...) (and gpu=...) to take it "
+                "from the concurrency rule of sweetspot.serving."
             )
         return self.batch_size
+
+    @property
+    def gpu(self) -> str | None:
+        """Key of the GPU the fit was made on (:data:`sweetspot.serving.GPUS`), if known:
+        the spec's ``roofline`` GPU, else ``meta["gpu_key"]``."""
+        if self.spec.roofline is not None:
+            return self.spec.roofline
+        key = self.meta.get("gpu_key")
+        return str(key) if isinstance(key, str) and key else None
+
+    def _serving_inputs(
+        self,
+        arch: Architecture,
+        ni: NDArray[np.float64],
+        no: NDArray[np.float64],
+        batch_size: ArrayLike | None,
+        serving: ServingConfig | None,
+        gpu: str | GPUSpec | None,
+        warn: bool,
+    ) -> tuple[ModelSpec, Architecture, NDArray[np.float64]]:
+        """The spec, architecture and per-point batch size a physical prediction uses."""
+        spec = self.spec
+        target = None if gpu is None else get_gpu(gpu)
+        fitted = self.gpu
+        if target is not None and fitted is not None and target.key != fitted and warn:
+            warnings.warn(
+                f"extrapolating to another GPU: these constants were fitted on {fitted}, and "
+                f"{target.key} differs in efficiency, memory and power; the prediction is an "
+                "extrapolation, not backed by measurements there.",
+                ExtrapolationWarning,
+                stacklevel=3,
+            )
+        if spec.roofline is not None and target is not None:
+            spec = replace(spec, roofline=target.key)  # the roofline of the target GPU
+        if serving is not None:
+            if batch_size is not None:
+                raise SpecError(
+                    "pass batch_size= or serving=, not both: serving= computes the batch "
+                    "size of every point from the concurrency rule."
+                )
+            if not isinstance(serving, ServingConfig):
+                raise SpecError(
+                    f"serving must be a sweetspot.ServingConfig; got {type(serving).__name__}."
+                )
+            where = target if target is not None else fitted
+            if where is None:
+                raise SpecError(
+                    "serving= needs the GPU whose memory bounds the batch: pass gpu='h100-sxm' "
+                    "(a key of sweetspot.serving.GPUS); this fit does not record its GPU."
+                )
+            arch = serving.architecture(arch)
+            bs = concurrency(arch, ni + no, gpu=where, serving=serving)
+            if spec.max_num_tokens is not None:
+                spec = replace(spec, max_num_tokens=serving.max_num_tokens)
+            if warn and serving.max_seq_len is not None and np.any(ni + no > serving.max_seq_len):
+                warnings.warn(
+                    f"n_in + n_out up to {float(np.max(ni + no)):g} tokens exceeds the engine's "
+                    f"max_seq_len {serving.max_seq_len}: such requests would be refused.",
+                    ExtrapolationWarning,
+                    stacklevel=3,
+                )
+            if warn and serving.tp != 1:
+                warnings.warn(
+                    f"tp = {serving.tp}: the constants are per GPU at tp = 1; the cost of the "
+                    "all-reduce between GPUs is not modelled, so this is an extrapolation.",
+                    ExtrapolationWarning,
+                    stacklevel=3,
+                )
+        else:
+            bs = np.broadcast_to(np.asarray(self._batch_array(batch_size), dtype=float), ni.shape)
+        if not np.all(np.isfinite(bs) & (bs >= 1)):
+            raise SpecError(
+                f"batch_size must be >= 1 (requests decoded together); got "
+                f"{float(np.min(bs)) if bs.size else 'none'}."
+            )
+        lo, hi = self.batch_range
+        if warn and bs.size and (float(bs.min()) < lo or float(bs.max()) > hi):
+            b_lo, b_hi = float(bs.min()), float(bs.max())
+            shown = f"{b_lo:g}" if b_lo == b_hi else f"{b_lo:g}..{b_hi:g}"
+            warnings.warn(
+                f"extrapolating to batch size {shown}: the fit covers batch sizes "
+                f"{lo:g}..{hi:g}. Predictions there are not backed by measurements; pass "
+                "warn=False to silence.",
+                ExtrapolationWarning,
+                stacklevel=3,
+            )
+        return spec, arch, np.array(bs, dtype=float)
+
+    def _batch_array(self, batch_size: ArrayLike | None) -> NDArray[np.float64] | float:
+        """The caller's batch size(s) as floats, or the fitted one (never assumed)."""
+        if batch_size is None:
+            return self._batch(None)
+        arr = np.asarray(batch_size)
+        if arr.dtype == bool or arr.dtype.kind not in "iuf":
+            raise SpecError(
+                f"batch_size must be a number or an array of numbers >= 1; got {batch_size!r}."
+            )
+        return np.asarray(arr, dtype=float)
 
     def _theta_free(self) -> NDArray[np.float64] | None:
         m = self.spec.theta_map()
@@ -371,7 +471,9 @@ class FitResult:
         n_out: ArrayLike,
         *,
         architecture: Architecture | str | None = None,
-        batch_size: float | None = None,
+        batch_size: ArrayLike | None = None,
+        serving: ServingConfig | None = None,
+        gpu: str | GPUSpec | None = None,
         warn: bool = True,
     ) -> NDArray[np.float64]:
         """Predicted energy of one request [J], broadcast over ``n_in`` and ``n_out``.
@@ -384,11 +486,27 @@ class FitResult:
         architecture : Architecture or str, optional
             Physical models: the LLM to predict for (defaults to the fitted one; required
             for a pooled fit; any architecture works, measured or not).
-        batch_size : float, optional
-            Physical models: requests decoded together (defaults to the fitted data's).
+        batch_size : float or array_like, optional
+            Physical models: requests decoded together, one value or one per point
+            (broadcast with the lengths). Default: the fitted data's single batch size; a
+            fit over rows at several batch sizes refuses to guess (``SpecError``).
+        serving : ServingConfig, optional
+            Physical models: take each point's batch size from the concurrency rule
+            (:func:`sweetspot.serving.concurrency`) of this engine configuration on
+            ``gpu``; a spec with ``max_num_tokens`` takes the configuration's.
+        gpu : str or GPUSpec, optional
+            Physical models: the GPU to predict on (its memory bounds the batch with
+            ``serving``; its roofline prices ``static_power_w``). Default: the fit's own
+            (:attr:`gpu`). Another GPU than the fit's warns: an extrapolation.
         warn : bool
-            Emit :class:`~sweetspot.exceptions.ExtrapolationWarning` for lengths outside the
-            fitted range.
+            Emit :class:`~sweetspot.exceptions.ExtrapolationWarning` for lengths, batch
+            sizes or a GPU outside what was fitted.
+
+        Raises
+        ------
+        SpecError
+            A fit over several batch sizes without ``batch_size``/``serving``, both given,
+            ``serving`` without a known GPU, or batch options for a free model.
         """
         ni = as_lengths(n_in, "n_in", integer=False)
         no = as_lengths(n_out, "n_out", integer=False)
@@ -397,21 +515,64 @@ class FitResult:
         if warn:
             self._check_range(ni, no)
         if not self.spec.is_physical:
+            if serving is not None or gpu is not None:
+                raise SpecError(
+                    f"the free model {self.spec.name!r} has no batch or GPU in it; serving= and "
+                    "gpu= apply to the physical models."
+                )
             X = self.spec.design(ni.ravel(), no.ravel())
         else:
             arch = self._resolve_architecture(architecture)
-            bs = self._batch(batch_size)
-            lo, hi = self.batch_range
-            if warn and not lo <= bs <= hi:
-                warnings.warn(
-                    f"extrapolating to batch size {bs:g}: the fit covers batch sizes "
-                    f"{lo:g}..{hi:g}. Predictions there are not backed by measurements; pass "
-                    "warn=False to silence.",
-                    ExtrapolationWarning,
-                    stacklevel=2,
-                )
-            X = self.spec.design(ni.ravel(), no.ravel(), architecture=arch, batch_size=bs)
+            spec, arch, bs = self._serving_inputs(arch, ni, no, batch_size, serving, gpu, warn)
+            bs = np.broadcast_to(bs, shape).ravel()
+            X = spec.design(ni.ravel(), no.ravel(), architecture=arch, batch_size=bs)
         return np.asarray(X @ self.coef, dtype=float).reshape(shape)
+
+    def bind(
+        self,
+        architecture: Architecture | str | None = None,
+        *,
+        batch_size: float | None = None,
+        serving: ServingConfig | None = None,
+        gpu: str | GPUSpec | None = None,
+    ) -> BoundFit:
+        """This fit for one architecture on one GPU and serving configuration.
+
+        The result predicts energy from the lengths alone, so every function that takes a
+        fit (:func:`sweetspot.sweet_spot`, :func:`sweetspot.recommend_max_tokens`,
+        :func:`sweetspot.plan.max_input_tokens`...) takes it too: a pooled fit becomes a
+        model of an LLM that was never measured.
+
+        Parameters
+        ----------
+        architecture, batch_size, serving, gpu
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        BoundFit
+
+        Raises
+        ------
+        SpecError
+            A free model, or the options :meth:`predict` refuses.
+        """
+        if not self.spec.is_physical:
+            raise SpecError(
+                f"bind() applies to physical models (an architecture to bind); {self.spec.name!r}"
+                " is a free polynomial of one measured LLM: use it as it is."
+            )
+        arch = self._resolve_architecture(architecture)
+        if serving is None and batch_size is None:
+            self._batch(None)  # refuses to guess a batch size
+        target = None if gpu is None else get_gpu(gpu).key
+        # check the options once, loudly (the bound model predicts without warnings)
+        self._serving_inputs(
+            arch, np.array([64.0]), np.array([64.0]), batch_size, serving, target, True
+        )
+        return BoundFit(
+            fit=self, architecture=arch, batch_size=batch_size, serving=serving, gpu=target
+        )
 
     def predict_frame(self, data: Any) -> NDArray[np.float64]:
         """Predicted energy of one request [J] for every row of a measurement frame.
@@ -813,3 +974,131 @@ class FitResult:
         else:
             d = read_json_file(path_or_text, "saved fit")
         return cls.from_dict(d)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoundFit:
+    """A physical fit bound to one architecture, GPU and serving configuration
+    (:meth:`FitResult.bind`).
+
+    It predicts the energy of one request from the lengths alone, like a fit of that
+    architecture, so the sweet-spot and planning functions take it. With ``serving`` the
+    batch size of every point comes from the concurrency rule, which makes the energy a
+    piecewise function of the lengths: ``theta`` is then None and sweet spots are searched
+    numerically.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The (usually pooled) fit.
+    architecture : Architecture
+        The LLM predicted for.
+    batch_size : float or None
+        A fixed batch size, or None (``serving``, or the fit's own batch size).
+    serving : ServingConfig or None
+        The engine configuration whose concurrency rule gives the batch size.
+    gpu : str or None
+        The GPU predicted on (None: the fit's own).
+    """
+
+    fit: FitResult
+    architecture: Architecture
+    batch_size: float | None = None
+    serving: ServingConfig | None = None
+    gpu: str | None = None
+
+    @property
+    def theta(self) -> NDArray[np.float64] | None:
+        """Theta ``t1..t6`` when the bound model is quadratic (a fixed batch size and a
+        spec without ``max_num_tokens`` or ``roofline``), else None."""
+        if self.serving is not None:
+            return None
+        return self.fit.theta_for(self.architecture, batch_size=self.batch_size)
+
+    def predict(
+        self, n_in: ArrayLike, n_out: ArrayLike, *, warn: bool = True
+    ) -> NDArray[np.float64]:
+        """Predicted energy of one request [J] (:meth:`FitResult.predict` with the bound
+        options)."""
+        return self.fit.predict(
+            n_in,
+            n_out,
+            architecture=self.architecture,
+            batch_size=self.batch_size,
+            serving=self.serving,
+            gpu=self.gpu,
+            warn=warn,
+        )
+
+    def batch_sizes(self, n_in: ArrayLike, n_out: ArrayLike) -> NDArray[np.float64]:
+        """Requests decoded together at each point (the concurrency rule with ``serving``)."""
+        ni = as_lengths(n_in, "n_in", integer=False)
+        no = as_lengths(n_out, "n_out", integer=False)
+        ni, no = np.broadcast_arrays(ni, no)
+        _, _, bs = self.fit._serving_inputs(
+            self.architecture, ni, no, self.batch_size, self.serving, self.gpu, False
+        )
+        return np.broadcast_to(bs, ni.shape).copy()
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model spec of the fit."""
+        return self.fit.spec
+
+    @property
+    def n_in_range(self) -> tuple[float, float]:
+        """The fitted n_in range [tokens]."""
+        return self.fit.n_in_range
+
+    @property
+    def n_out_range(self) -> tuple[float, float]:
+        """The fitted n_out range [tokens]."""
+        return self.fit.n_out_range
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The one LLM predicted for."""
+        return (self.architecture.name,)
+
+    @property
+    def mape(self) -> float:
+        """In-sample MAPE of the fit [%] (on the models it was fitted on)."""
+        return self.fit.mape
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        """The fit's provenance."""
+        return self.fit.meta
+
+    @property
+    def is_pooled(self) -> bool:
+        """False: a bound fit describes one LLM."""
+        return False
+
+    def non_physical(self, *, points: int = 17) -> str | None:
+        """Why the bound model's energy is not positive over the fitted box, or None."""
+        lo_i, hi_i = self.n_in_range
+        lo_o, hi_o = self.n_out_range
+        if not all(math.isfinite(v) and v > 0 for v in (lo_i, hi_i, lo_o, hi_o)):
+            return None
+        ni, no = np.meshgrid(
+            np.geomspace(lo_i, hi_i, points), np.geomspace(lo_o, hi_o, points), indexing="ij"
+        )
+        e = self.predict(ni, no, warn=False)
+        bad = ~(e > 0)
+        if np.any(bad):
+            return (
+                f"predicted energy <= 0 J at {int(bad.sum())} of {bad.size} points of the "
+                f"fitted range for {self.architecture.name}"
+            )
+        return None
+
+    def describe(self) -> str:
+        """One line: the family, the LLM, the GPU and the serving configuration."""
+        gpu = self.gpu or self.fit.gpu or "the fit's GPU"
+        how = (
+            self.serving.describe()
+            if self.serving is not None
+            else f"batch size {self.batch_size if self.batch_size is not None else 'fitted'}"
+        )
+        return f"{self.spec.label} for {self.architecture.name} on {gpu} ({how})"

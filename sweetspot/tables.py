@@ -11,6 +11,13 @@ build time (their raw rows are never copied into the package) and writes
   provenance of each source (origin, commit, citation, licence note, measurement conditions).
 - ``params.csv``: the same fits flattened, one row per (model, GPU, family), for humans.
 
+The source ``sweetspot-paper-h100-serving`` publishes pooled hardware constants only: the
+serving families of :func:`sweetspot.evaluate.serving_families` fitted on the 13 H100
+surfaces of the SweetSpot paper (each LLM's energy per request on its 7 x 7 grid, evaluated
+from its Table 5 coefficients), each point at the batch size of the concurrency rule, with
+the leave-one-model-out MAPE of every LLM. :func:`predict_energy` uses the recommended one to
+predict the energy of any architecture (a preset, a ``config.json``) in batched serving.
+
 Tables are data, not code: they are JSON validated on load (format and version fields),
 never pickled or evaluated. :func:`load_params` returns a :class:`FitResult`.
 """
@@ -29,14 +36,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
 from ._version import __version__
-from .exceptions import ArchitectureError, NoOptimumError, SpecError, SweetspotWarning, TableError
+from .architecture import Architecture
+from .exceptions import (
+    ArchitectureError,
+    ExtrapolationWarning,
+    NoOptimumError,
+    SpecError,
+    SweetspotWarning,
+    TableError,
+)
 from .optimum import N_IN_GRID
-from .result import FitResult
+from .result import BoundFit, FitResult
+from .serving import PAPER_GPU, PAPER_SERVING, GPUSpec, ServingConfig, get_gpu, load_architecture
 
 __all__ = [
     "N_IN_GRID",
+    "SERVING_SOURCE",
     "SOURCES",
     "TABLE_FORMAT",
     "TABLE_VERSION",
@@ -45,8 +63,10 @@ __all__ = [
     "list_params",
     "load_params",
     "load_pooled",
+    "predict_energy",
     "read_table",
     "resolve_params",
+    "serving_model",
     "table_to_frame",
     "write_tables",
 ]
@@ -83,6 +103,34 @@ SOURCES: dict[str, dict[str, Any]] = {
         "of a saturated batched run. Coefficients reported by the paper, not refitted here.",
         "gpu": "H100",
         "engine": "TensorRT-LLM 0.21.0",
+    },
+    "sweetspot-paper-h100-serving": {
+        "path": "sweetspot-paper-h100/table5_theta.csv",
+        "format": "paper-surfaces",
+        "pooled_only": True,
+        "title": "Pooled serving constants, NVIDIA H100 / TensorRT-LLM 0.21, fitted by sweetspot "
+        "on the SweetSpot paper's 13 surfaces (predict any architecture in batched serving)",
+        "origin": "arXiv:2602.05695 v1, Tables 2 and 5 (transcribed in "
+        "shared/data/sweetspot-paper-h100/); constants fitted by sweetspot",
+        "citation": "H. Pizzini Cavagna, A. Proia, G. Madella, G. B. Esposito, F. Antici, "
+        "D. Cesarini, Z. Kiziltan, A. Bartolini, 'Determining Energy Efficiency Sweet Spots in "
+        "Production LLM Inference', arXiv:2602.05695 (ACM ICPE 2026), "
+        "DOI 10.1145/3777884.3797011.",
+        "license_note": "Fitted by sweetspot to surfaces evaluated from the paper's Table 5 "
+        "coefficients (CC BY 4.0, cited); the paper's raw measurements are not published, so "
+        "these constants inherit the paper's fit error (Table 3: 1.79 % mean MAPE).",
+        "conditions": "Each LLM's energy per request on the 7x7 grid n_in, n_out in 64..4096, "
+        "evaluated from its Table 5 coefficients (TensorRT-LLM 0.21.0, trtllm-bench throughput "
+        "mode, one H100, TP = 1, max_batch_size 1024, max_num_tokens 8192, max sequence "
+        "length 8192, 1000 requests per point, KV cache on). Each point priced at the batch "
+        "size of the concurrency rule (sweetspot.serving.concurrency) on an H100 SXM 80GB "
+        "(form factor assumed; the paper does not state it) with TensorRT-LLM's default KV "
+        "fraction 0.9; 'b1' families at batch size 1. Pooled over the 13 LLMs, "
+        "leave-one-model-out MAPE per LLM.",
+        "gpu": "H100",
+        "gpu_key": PAPER_GPU,
+        "engine": "TensorRT-LLM 0.21.0",
+        "serving": PAPER_SERVING.to_dict(),
     },
     "wilkins-a100": {
         "path": "wilkins-grid/all-stats-raw.csv",
@@ -196,7 +244,15 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
         if not path.is_file():
             continue
         found = True
-        sources[source] = {key: v for key, v in info.items() if key not in ("path", "format")}
+        sources[source] = {
+            key: v for key, v in info.items() if key not in ("path", "format", "pooled_only")
+        }
+        if info.get("pooled_only"):
+            serving_entries, best, reason = _serving_pooled(source, path.parent)
+            pooled.extend(serving_entries)
+            sources[source]["recommended_family"] = best
+            sources[source]["recommended_reason"] = reason
+            continue
         if info.get("reported"):
             sources[source]["recommended_family"] = "sweetspot"
             sources[source]["recommended_reason"] = (
@@ -387,6 +443,84 @@ def _reported_fits(source: str, folder: Path) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _serving_pooled(source: str, folder: Path) -> tuple[list[dict[str, Any]], str, str]:
+    """Pooled entries of the serving families on the paper's 13 H100 surfaces, the family
+    recommended and why."""
+    from dataclasses import replace
+
+    from .evaluate import (
+        BEST_SERVING_FAMILY,
+        evaluate_serving,
+        paper_surfaces,
+        paper_thetas,
+        serving_families,
+        serving_sweet_spots,
+    )
+    from .fitting import fit
+
+    info = SOURCES[source]
+    data = paper_surfaces(folder)
+    models = [str(m) for m in pd.unique(data["model"])]
+    archs = {m: m for m in models}
+    families = serving_families()
+    table = evaluate_serving(data, families=families)
+    spots = serving_sweet_spots(data, paper_thetas(folder))
+    out: list[dict[str, Any]] = []
+    for fam in families:
+        rows = data.assign(batch_size=1) if fam.batch == "one" else data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SweetspotWarning)
+            res = fit(rows, fam.spec, architecture=archs)
+        meta = dict(res.meta)
+        meta.update(
+            table_source=source,
+            source=f"shared/data/{info['path']}",
+            conditions=info["conditions"],
+            citation=info["citation"],
+            gpu=info["gpu"],
+            gpu_key=info["gpu_key"],
+            engine=info["engine"],
+            batch="concurrency rule" if fam.batch == "data" else "batch size 1",
+            serving=info["serving"],
+        )
+        t = table[table["family"] == fam.name].set_index("model")
+        meta.update(
+            lomo_mape_mean=float(t["lomo_mape"].mean()),
+            lomo_mape_max=float(t["lomo_mape"].max()),
+        )
+        res = replace(res, meta=meta)
+        entry: dict[str, Any] = {
+            "source": source,
+            "gpu": info["gpu"],
+            "gpu_key": info["gpu_key"],
+            "n_gpus": 1,
+            "family": fam.name,
+            "label": fam.spec.label,
+            "batch": fam.batch,
+            "recommended": fam.name == BEST_SERVING_FAMILY,
+            "models": models,
+            "mape": {m: float(t["mape"][m]) for m in models},
+            "lomo_mape": {m: float(t["lomo_mape"][m]) for m in models},
+            "lomo_mape_mean": float(t["lomo_mape"].mean()),
+            "lomo_mape_max": float(t["lomo_mape"].max()),
+            "fit": res.to_dict(),
+        }
+        if fam.name == BEST_SERVING_FAMILY:
+            entry["sweet_spot_ratio"] = {
+                str(m): dict(zip(g["n_in"].astype(str), g["ratio"].astype(float), strict=True))
+                for m, g in spots.groupby("model", sort=False)
+            }
+        out.append(entry)
+    best = next(e for e in out if e["recommended"])
+    reason = (
+        f"the documented serving physics (docs/serving.md): leave-one-model-out MAPE "
+        f"{best['lomo_mape_mean']:.2f} % mean, {best['lomo_mape_max']:.2f} % worst LLM, with "
+        "one set of options for all 13 LLMs; serving+static adds a static power that the "
+        "saturated runs leave at zero"
+    )
+    return out, BEST_SERVING_FAMILY, reason
 
 
 def _with_meta(res: FitResult, source: str, data: pd.DataFrame, g: pd.DataFrame) -> FitResult:
@@ -632,7 +766,13 @@ def load_pooled(
     gpu: str, *, n_gpus: int = 1, family: str | None = None, path: str | Path | None = None
 ) -> FitResult:
     """Pooled hardware constants for a GPU configuration, usable for any architecture:
-    ``load_pooled("A100").predict(n_in, n_out, architecture="llama-3.1-8b")``."""
+    ``load_pooled("A100").predict(n_in, n_out, architecture="llama-3.1-8b")``.
+
+    ``gpu`` is a case-insensitive prefix of the table's GPU name (``"A100"``, ``"H100"``);
+    ``family`` defaults to the recommended one (``"serving"`` on the H100). The H100 serving
+    constants price each point at a batch size: predict with ``serving=ServingConfig()``
+    (the concurrency rule) or ``batch_size=``, or use :func:`predict_energy`.
+    """
     table = read_table(path)
     cands = [
         p
@@ -641,7 +781,11 @@ def load_pooled(
     ]
     if family is None:
         rec = {s.get("recommended_family") for s in table["sources"].values()}
-        cands = [p for p in cands if p["family"] in rec] or cands[:1]
+        cands = (
+            [p for p in cands if p.get("recommended")]
+            or [p for p in cands if p["family"] in rec]
+            or cands[:1]
+        )
     else:
         cands = [p for p in cands if p["family"] == family]
     if len(cands) != 1:
@@ -723,3 +867,166 @@ def resolve_params(
             "or pass the name of a published fit."
         )
     return load_params(name_or_file, gpu=gpu, family=family)
+
+
+# ---------------------------------------------------------------------------------------
+# predicting an architecture nobody measured
+# ---------------------------------------------------------------------------------------
+#: The table source of the pooled serving constants :func:`predict_energy` uses.
+SERVING_SOURCE = "sweetspot-paper-h100-serving"
+
+
+def serving_model(
+    architecture: Architecture | str | Mapping[str, Any],
+    *,
+    gpu: str | GPUSpec = PAPER_GPU,
+    serving: ServingConfig | None = None,
+    family: str | None = None,
+    allow_other_gpu: bool = False,
+    path: str | Path | None = None,
+) -> BoundFit:
+    """The published pooled serving constants bound to one architecture, GPU and engine.
+
+    The result is a model of that LLM (``.predict(n_in, n_out)``), which every function that
+    takes a fit takes too (:func:`sweetspot.sweet_spot`, :func:`sweetspot.recommend_max_tokens`,
+    ``sweetspot plan --arch``).
+
+    Parameters
+    ----------
+    architecture : Architecture, str or mapping
+        A preset name, a path to a Hugging Face ``config.json``, a config dict, or an
+        :class:`Architecture` (:func:`sweetspot.serving.load_architecture`).
+    gpu : str or GPUSpec
+        The GPU to predict on (default the H100 SXM the constants were fitted on).
+    serving : ServingConfig, optional
+        The engine configuration (default: the reference setup, :data:`PAPER_SERVING`).
+    family : str, optional
+        A serving family of the table (default the recommended ``"serving"``).
+    allow_other_gpu : bool
+        Allow a GPU other than the one the constants were fitted on; the prediction then
+        warns that it is an extrapolation (:class:`ExtrapolationWarning`).
+    path : path, optional
+        A table file other than the shipped one.
+
+    Returns
+    -------
+    BoundFit
+
+    Raises
+    ------
+    SpecError
+        Another GPU without ``allow_other_gpu=True``; a model that does not fit on the GPU.
+    ArchitectureError
+        An unknown preset or an unreadable config.
+    TableError
+        No serving constants in the table.
+    """
+    arch = load_architecture(architecture)
+    cfg = PAPER_SERVING if serving is None else serving
+    table = read_table(path)
+    cands = [p for p in table["pooled"] if p.get("source") == SERVING_SOURCE]
+    if family is None:
+        cands = [p for p in cands if p.get("recommended")]
+    else:
+        cands = [p for p in cands if p["family"] == family]
+    if len(cands) != 1:
+        fams = sorted(p["family"] for p in table["pooled"] if p.get("source") == SERVING_SOURCE)
+        raise TableError(
+            f"no serving constants of family {family!r} in the table; it has "
+            f"{', '.join(fams) or 'none (rebuild it: sweetspot tables build)'}."
+        )
+    res = FitResult.from_dict(cands[0]["fit"])
+    target = get_gpu(gpu)
+    fitted = res.gpu or PAPER_GPU
+    if target.key != fitted and not allow_other_gpu:
+        raise SpecError(
+            f"the published serving constants were fitted on {fitted}; predicting on "
+            f"{target.key} is an extrapolation (another chip's J/FLOP, J/byte and overheads). "
+            "Pass allow_other_gpu=True (sweetspot plan --allow-other-gpu) to accept it; it "
+            "then warns."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)  # warned once, below
+        bound = res.bind(arch, serving=cfg, gpu=target.key)
+    if target.key != fitted:
+        warnings.warn(
+            f"extrapolating to another GPU: the serving constants were fitted on {fitted} and "
+            f"are applied on {target.key}; its memory and roofline enter the prediction, but "
+            "its efficiency per FLOP and per byte is assumed equal to the H100's.",
+            ExtrapolationWarning,
+            stacklevel=2,
+        )
+    return bound
+
+
+def predict_energy(
+    architecture: Architecture | str | Mapping[str, Any],
+    n_in: ArrayLike,
+    n_out: ArrayLike,
+    *,
+    gpu: str | GPUSpec = PAPER_GPU,
+    serving: ServingConfig | None = None,
+    family: str | None = None,
+    allow_other_gpu: bool = False,
+) -> NDArray[np.float64]:
+    """Energy of one request [J] for any architecture in batched serving, from published
+    pooled constants.
+
+    The H100 / TensorRT-LLM serving constants (fitted on the SweetSpot paper's 13 LLMs,
+    docs/serving.md) priced with the architecture's FLOPs and bytes, each point at the batch
+    size the concurrency rule gives on ``gpu`` with ``serving``.
+
+    Parameters
+    ----------
+    architecture : Architecture, str or mapping
+        A preset name (``"llama-3.1-8b"``), a path to a Hugging Face ``config.json``, a config
+        dict, or an :class:`Architecture`.
+    n_in, n_out : array_like
+        Prompt and output lengths [tokens], broadcast together.
+    gpu : str or GPUSpec
+        The GPU (a key of :data:`sweetspot.serving.GPUS`; default ``"h100-sxm"``, the one the
+        constants were fitted on).
+    serving : ServingConfig, optional
+        The engine configuration; default the reference setup (TensorRT-LLM, max_batch_size
+        1024, max_num_tokens 8192, 1000 requests per run).
+    family : str, optional
+        A serving family of the table (default the recommended one).
+    allow_other_gpu : bool
+        Required to predict on another GPU than the constants were fitted on; the
+        prediction then carries an :class:`~sweetspot.exceptions.ExtrapolationWarning`.
+
+    Returns
+    -------
+    ndarray of float64
+        Energy per request [J], of the broadcast shape of the lengths.
+
+    Raises
+    ------
+    SpecError
+        Another GPU without ``allow_other_gpu``, a model that does not fit on the GPU.
+
+    Warns
+    -----
+    ExtrapolationWarning
+        Another GPU, lengths outside the fitted 64..4096, batch sizes outside the fitted
+        ones, sequences beyond the engine's ``max_seq_len``, ``tp`` other than 1.
+
+    Examples
+    --------
+    >>> import sweetspot as ss
+    >>> round(float(ss.predict_energy("llama-3.1-8b", 512, 256)), 2)
+    20.51
+    """
+    bound = serving_model(
+        architecture,
+        gpu=gpu,
+        serving=serving,
+        family=family,
+        allow_other_gpu=allow_other_gpu,
+    )
+    with warnings.catch_warnings():
+        # serving_model has said it once
+        warnings.filterwarnings(
+            "ignore", message="extrapolating to another GPU", category=ExtrapolationWarning
+        )
+        return bound.predict(n_in, n_out)

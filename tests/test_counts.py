@@ -40,6 +40,7 @@ from sweetspot.counts import (
     flops,
     memory_bytes,
     quadratic_coefficients,
+    roofline_time,
 )
 from sweetspot.exceptions import SpecError
 
@@ -761,3 +762,149 @@ def test_windowed_counts_are_quadratic_only_inside_the_window() -> None:
     assert quadratic_coefficients(lambda i, o: flops(gemma, i, o), n_range=(8, 256)) is not None
     phi = FIXTURE_ARCHS["phi-3.5-mini-instruct"]  # W = 262144, longer than the grid
     assert quadratic_coefficients(lambda i, o: memory_bytes(phi, i, o)) is not None
+
+
+# -- an engine that packs at most max_num_tokens tokens into a pass -----------------------
+
+
+def _pass_weight_bytes(arch: Architecture, tokens: int) -> float:
+    """Weight bytes one forward pass streams when it processes ``tokens`` tokens."""
+    h = arch.hidden_size
+    expert_bytes = arch.expert_weight_bytes or arch.weight_bytes
+    touched = min(arch.n_experts, tokens * arch.n_experts_active)
+    params, expert_params = 0, 0
+    for layer in range(arch.n_layers):
+        params += _params(_attention_matrices(arch))
+        if _is_moe(arch, layer):
+            params += h * arch.n_experts + _params(_mlp_matrices(arch, arch.shared_ffn_size))
+            expert_params += touched * _params(_mlp_matrices(arch, arch.ffn_size))
+        else:
+            params += _params(_mlp_matrices(arch, arch.dense_ffn_size or arch.ffn_size))
+    params += h * arch.vocab_size
+    return params * arch.weight_bytes + expert_params * expert_bytes
+
+
+def brute_engine(
+    arch: Architecture, n_in: int, n_out: int, batch: int, max_num_tokens: int
+) -> tuple[float, float]:
+    """Weight bytes and passes per request of ``batch`` identical requests in an engine that
+    fills each prefill pass with at most ``max_num_tokens`` prompt tokens (splitting a longer
+    prompt), then decodes them together; every pass's cost shared by its requests."""
+    weights, passes = 0.0, 0
+    left = batch * n_in  # prompt tokens still to prefill
+    while left > 0:
+        tokens = min(max_num_tokens, left)
+        weights += _pass_weight_bytes(arch, tokens)
+        passes += 1
+        left -= tokens
+    for _step in range(n_out - 1):
+        weights += _pass_weight_bytes(arch, batch)
+        passes += 1
+    return weights / batch, passes / batch
+
+
+# (n_in, n_out, batch, max_num_tokens) where whole prompts or whole chunks fill each pass
+ENGINE_CASES = [
+    (4, 5, 8, 16),  # 4 prompts per pass, 2 prefill passes
+    (32, 3, 3, 16),  # each prompt split in 2 passes
+    (4, 6, 8, 64),  # all 8 prompts in one pass: the old share 1 / B
+    (6, 2, 2, 6),  # one prompt per pass
+]
+
+
+@pytest.mark.parametrize("arch", [LLAMA2_7B, MIXTRAL, WIDE_MOE, MLA_MOE, MXFP4_MOE])
+@pytest.mark.parametrize(("n_in", "n_out", "batch", "mnt"), ENGINE_CASES)
+def test_max_num_tokens_matches_an_engine_loop(
+    arch: Architecture, n_in: int, n_out: int, batch: int, mnt: int
+) -> None:
+    weights, passes = brute_engine(arch, n_in, n_out, batch, mnt)
+    c = count_terms(arch, n_in, n_out, batch_size=batch, max_num_tokens=mnt)
+    assert float(c.weight_bytes) == pytest.approx(weights, rel=1e-12)
+    assert float(c.shared_passes) == pytest.approx(passes, rel=1e-12)
+    # everything else is what the engine computes whatever it packs
+    plain = count_terms(arch, n_in, n_out, batch_size=batch)
+    assert float(c.total_flops) == float(plain.total_flops)
+    assert float(c.kv_read_bytes) == float(plain.kv_read_bytes)
+
+
+def test_without_max_num_tokens_the_prefill_shares_the_batch() -> None:
+    c = count_terms(LLAMA2_7B, [64, 4096], 100, batch_size=50)
+    np.testing.assert_allclose(c.shared_passes, 100 / 50)
+    big = count_terms(LLAMA2_7B, [64, 4096], 100, batch_size=50, max_num_tokens=10**9)
+    np.testing.assert_allclose(big.weight_bytes, c.weight_bytes, rtol=1e-12)
+    long = count_terms(LLAMA2_7B, 4096, 100, batch_size=50, max_num_tokens=1024)
+    assert float(long.shared_passes) == pytest.approx(4096 / 1024 + 99 / 50)
+
+
+@pytest.mark.parametrize(
+    ("value", "kv_cache", "match"),
+    [
+        (0, True, "max_num_tokens must be a positive number"),
+        (True, True, "max_num_tokens must be a positive number"),
+        ("8192", True, "max_num_tokens must be a positive number"),
+        (float("inf"), True, "max_num_tokens must be a positive number"),
+        (8192, False, "does not apply with kv_cache=False"),
+    ],
+)
+def test_bad_max_num_tokens(value: object, kv_cache: bool, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        count_terms(LLAMA2_7B, 64, 64, kv_cache=kv_cache, max_num_tokens=value)  # type: ignore[arg-type]
+
+
+# -- the roofline time of the passes ------------------------------------------------------
+
+
+def brute_roofline(
+    arch: Architecture, n_in: int, n_out: int, peak: float, bw: float, batch: int, mnt
+) -> float:
+    """Sum over the passes of max(FLOPs / peak, bytes / bandwidth), this request's share,
+    with each pass's FLOPs and bytes taken as the increments of the (brute-force checked)
+    counts from one output token to the next."""
+    prev = count_terms(arch, n_in, 1, batch_size=batch, max_num_tokens=mnt)
+    total = max(float(prev.total_flops) / peak, float(prev.total_bytes) / bw)
+    for k in range(2, n_out + 1):
+        cur = count_terms(arch, n_in, k, batch_size=batch, max_num_tokens=mnt)
+        f = float(cur.total_flops - prev.total_flops)
+        m = float(cur.total_bytes - prev.total_bytes)
+        total += max(f / peak, m / bw)
+        prev = cur
+    return total
+
+
+# (n_in, n_out, batch): memory-bound throughout, compute-bound throughout, and crossing over
+ROOF_CASES = [(7, 40, 1), (30, 25, 4096), (3, 60, 64), (50, 30, 300)]
+
+
+@pytest.mark.parametrize(
+    "arch", [LLAMA2_7B, FALCON_7B, MIXTRAL, ALTERNATING_SWA, ALL_SWA, MLA_DENSE]
+)
+@pytest.mark.parametrize(("n_in", "n_out", "batch"), ROOF_CASES)
+@pytest.mark.parametrize("mnt", [None, 8])
+def test_roofline_time_matches_a_loop_over_passes(
+    arch: Architecture, n_in: int, n_out: int, batch: int, mnt
+) -> None:
+    # a toy peak and bandwidth whose ridge sits inside these cases
+    peak, bw = 4.0e12 * arch.hidden_size / 4096, 1.0e10
+    got = roofline_time(
+        arch, n_in, n_out, peak_flops=peak, bandwidth=bw, batch_size=batch, max_num_tokens=mnt
+    )
+    assert float(got) == pytest.approx(brute_roofline(arch, n_in, n_out, peak, bw, batch, mnt),
+                                       rel=1e-9)  # fmt: skip
+
+
+def test_roofline_of_chunked_layers_is_an_upper_bound() -> None:
+    peak, bw = 1e12, 1e10
+    got = roofline_time(CHUNKED_MOE, 3, 30, peak_flops=peak, bandwidth=bw, batch_size=16)
+    assert float(got) >= brute_roofline(CHUNKED_MOE, 3, 30, peak, bw, 16, None) * (1 - 1e-12)
+
+
+def test_roofline_time_is_vectorised_and_checked() -> None:
+    t = roofline_time(
+        LLAMA2_7B, [64, 4096], [[16], [1024]], peak_flops=989.5e12, bandwidth=3.35e12,
+        batch_size=32,
+    )  # fmt: skip
+    assert t.shape == (2, 2) and np.all(np.diff(t, axis=0) > 0) and np.all(np.diff(t, axis=1) > 0)
+    with pytest.raises(SpecError, match="peak_flops must be a positive finite number"):
+        roofline_time(LLAMA2_7B, 64, 64, peak_flops=0, bandwidth=1e12)
+    with pytest.raises(SpecError, match="bandwidth must be a positive finite number"):
+        roofline_time(LLAMA2_7B, 64, 64, peak_flops=1e12, bandwidth=float("nan"))

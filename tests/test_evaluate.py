@@ -171,3 +171,45 @@ def test_paper_comparison_is_table3_shaped() -> None:
     assert (cv.loc["Average"] >= 0).all()
     with pytest.raises(ss.SpecError, match="column must be"):
         paper_comparison(table, column="lomo_mape")
+
+
+# -- the serving families on the paper's surfaces (from the shipped Table 5, no ../shared) --
+def _table5_folder(tmp_path, names):
+    """A folder with a table5_theta.csv rebuilt from the shipped (reported) Table 5 fits."""
+    from sweetspot.tables import read_table
+
+    rows = []
+    for f in read_table()["fits"]:
+        if f["source"] == "sweetspot-paper-h100" and f["model"] in names:
+            t = f["theta"]  # t1..t6 = theta1..theta5, theta0
+            rows.append(
+                {
+                    "model": f["model"],
+                    "theta0": t[5],
+                    **{f"theta{i}": t[i - 1] for i in range(1, 6)},
+                }
+            )
+    pd.DataFrame.from_records(rows).to_csv(tmp_path / "table5_theta.csv", index=False)
+    return tmp_path
+
+
+def test_serving_evaluation_on_shipped_surfaces(tmp_path) -> None:
+    from sweetspot.evaluate import (
+        evaluate_serving,
+        paper_surfaces,
+        paper_thetas,
+        serving_families,
+        serving_sweet_spots,
+    )
+
+    names = ["Llama 3.2 (1B)", "OPT (2.7B)", "Qwen 2 (7B)", "Llama 3.1 (8B)"]
+    folder = _table5_folder(tmp_path, names)
+    data = paper_surfaces(folder)
+    assert list(pd.unique(data["model"])) == names and len(data) == 4 * 49
+    fams = serving_families()
+    table = evaluate_serving(data, families=[fams[1], fams[3]])
+    assert len(table) == 8 and table["lomo_mape"].notna().all()
+    kv, serving = (table[table["family"] == f]["lomo_mape"].mean() for f in ("kv@b1", "serving"))
+    assert serving < kv  # batching physics predicts the held-out LLMs better
+    spots = serving_sweet_spots(data, paper_thetas(folder), n_in=(64, 4096))
+    assert len(spots) == 8 and np.all(spots["ratio"].between(0.5, 2.0))

@@ -104,4 +104,8 @@ def test_to_dict_round_trips() -> None:
         "split_phases",
         "per_pass",
         "eager_attention",
+        "kv_bytes",
+        "layer_steps",
+        "max_num_tokens",
+        "roofline",
     ]

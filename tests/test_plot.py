@@ -493,3 +493,84 @@ def test_normalised_heatmap_is_the_mean_of_min_max_normalised_grids() -> None:
     plt.close("all")
     with pytest.raises(SpecError, match="non-positive energy"):
         sp.normalised_efficiency_heatmap({"bad": [0, 0, 0, 0, -1.0, 1e-3]})
+
+
+# -- batched serving: the paper's Figures 1 and 4 as predictions, parity by LLM ------------
+def test_serving_efficiency_draws_one_curve_per_configuration() -> None:
+    from sweetspot.serving import ServingConfig
+
+    res = ss.load_pooled("H100")
+    configs = {"mbs 64": ServingConfig(max_batch_size=64), "mbs 1024": ServingConfig()}
+    quotes = [("mbs 64", "a peak", None, 40.0), ("mbs 1024", "a point", 256.0, 100.0)]
+    fig = sp.serving_efficiency(res, "Llama 3.2 (1B)", configs, quotes=quotes, reference=THETA)
+    ax = fig.axes[0]
+    for label, cfg in configs.items():
+        line = one(fig, f"serving-{label.replace(' ', '-')}")
+        x, y = line.get_data()
+        bound = res.bind("Llama 3.2 (1B)", serving=cfg)
+        np.testing.assert_allclose(y, x / bound.predict(np.full_like(x, 64.0), x, warn=False))
+    small, big = (one(fig, f"serving-mbs-{n}").get_data()[1] for n in (64, 1024))
+    assert np.all(small < big)  # a smaller batch limit: less efficient everywhere
+    assert one(fig, "quote-a-peak").get_ydata()[0] == 40.0
+    assert list(one(fig, "quote-a-point").get_data()[0]) == [256.0]
+    assert one(fig, "reference") is not None
+    texts = legend_texts(ax)
+    assert any(t.startswith("mbs 64: peak") for t in texts) and "paper: a peak" in texts
+    with pytest.raises(SpecError, match="non-empty mapping"):
+        sp.serving_efficiency(res, "Llama 3.2 (1B)", {})
+
+
+def test_paper_figures_carry_the_quoted_points() -> None:
+    fig = sp.paper_figure4()
+    texts = legend_texts(fig.axes[0])
+    assert "paper: 120.71 at n_out = 256 (max_batch_size 1024)" in texts
+    assert "paper: peak 48.9 (max_batch_size 64)" in texts
+    assert len([t for t in texts if t.startswith("max_batch_size")]) == 5
+    fig = sp.paper_figure1()
+    left, right = fig.axes[:2]
+    assert len([t for t in legend_texts(left) if "requests per run" in t]) == 3
+    bars = {n: one(fig, f"predicted-range-{n}") for n in (10, 100, 1000)}
+    assert artists(fig, "paper-range-10") and artists(fig, "paper-range-1000")
+    _, hi10 = bars[10].get_segments()[0][:, 1]
+    _, hi1k = bars[1000].get_segments()[0][:, 1]
+    assert hi10 < hi1k / 5 and right.get_yscale() == "log"
+    with pytest.raises(SpecError, match="two Axes"):
+        sp.paper_figure1(axes=[left])
+
+
+def test_parity_by_model_colours_each_llm() -> None:
+    rng = np.random.default_rng(1)
+    ni, no = np.meshgrid(LEVELS, LEVELS)
+    rows = []
+    for m, scale in (("a", 1.0), ("b", 3.0)):
+        e = ss.energy(THETA, ni.ravel(), no.ravel()) * scale
+        rows.append(pd.DataFrame({"model": m, "n_in": ni.ravel(), "n_out": no.ravel(),
+                                  "energy_j": e}))  # fmt: skip
+    df = pd.concat(rows, ignore_index=True)
+    pred = df["energy_j"].to_numpy() * (1 + 0.05 * rng.standard_normal(len(df)))
+    fig = sp.parity_by_model(df, pred, title="toy")
+    for m in ("a", "b"):
+        pts = one(fig, f"points-{m}").get_offsets()
+        sel = (df["model"] == m).to_numpy()
+        np.testing.assert_allclose(pts[:, 1], pred[sel])
+    ape = np.abs(pred - df["energy_j"]) / df["energy_j"] * 100
+    texts = legend_texts(fig.axes[0])
+    assert f"a: {ape[df['model'] == 'a'].mean():.1f} %" in texts
+    assert fig.axes[0].get_title().startswith(f"toy\nMAPE {ape.mean():.2f} %")
+    with pytest.raises(SpecError, match="needs a 'model' column"):
+        sp.parity_by_model(df.drop(columns="model"), pred)
+    with pytest.raises(SpecError, match="band must be a fraction"):
+        sp.parity_by_model(df, pred, band=2.0)
+
+
+def test_save_serving_figures_without_the_paper_data(tmp_path) -> None:
+    written = sp.save_serving_figures(tmp_path)
+    assert [p.name for p in written] == ["paper-figure1-requests.png", "paper-figure4-batch.png"]
+    assert all(p.read_bytes()[:8] == PNG_MAGIC for p in written)
+
+
+def test_a_bound_fit_draws_like_a_fit() -> None:
+    bound = ss.tables.serving_model("llama-3.1-8b")
+    fig = sp.efficiency_vs_n_out(bound, [64, 1024])
+    assert "llama-3.1-8b".lower() in fig.axes[0].get_title().lower()
+    assert "predicted from pooled constants" in fig.axes[0].get_title()

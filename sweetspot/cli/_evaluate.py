@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ._args import FORMAT_CHOICES, LOSS_CHOICES, N_IN_DEFAULT, flags_named, int_list
+from ._plan import serving_model_from, serving_options
 
 __all__ = ["register"]
 
@@ -28,13 +29,92 @@ def _progress_factory(total: int, description: str) -> Any:
     return prog, step
 
 
+def _evaluate_surfaces(args: argparse.Namespace) -> int:
+    """``evaluate --paper-surfaces DIR``: the serving families on the paper's 13 surfaces."""
+    import pandas as pd
+
+    from ..evaluate import (
+        BEST_SERVING_FAMILY,
+        evaluate_serving,
+        paper_surfaces,
+        paper_thetas,
+        serving_families,
+        serving_sweet_spots,
+    )
+
+    data = paper_surfaces(args.paper_surfaces)
+    families = serving_families()
+    table = evaluate_serving(data, families=families, loss=args.loss)
+    spots = serving_sweet_spots(data, paper_thetas(args.paper_surfaces), loss=args.loss)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "mape": json.loads(table.to_json(orient="records")),
+                    "sweet_spots": json.loads(spots.to_json(orient="records")),
+                },
+                indent=1,
+            )
+        )
+        return 0
+
+    def two(v: float) -> str:
+        return f"{v:.2f}"
+
+    print(
+        "Serving physics on the SweetSpot paper's 13 H100 surfaces (each LLM's energy per "
+        "request on the 7x7 grid, from its Table 5 coefficients; batch sizes from the "
+        "concurrency rule): MAPE [%] of one pooled fit (in-sample) and leave-one-model-out "
+        "(lomo: each LLM predicted from the other 12 and its architecture)"
+    )
+    summ = table.groupby("family", sort=False).agg(
+        mape_mean=("mape", "mean"),
+        mape_max=("mape", "max"),
+        lomo_mean=("lomo_mape", "mean"),
+        lomo_max=("lomo_mape", "max"),
+    )
+    summ.insert(
+        0, "label", [next(f.spec.label for f in families if f.name == n) for n in summ.index]
+    )
+    with pd.option_context("display.width", 250, "display.max_colwidth", 100):
+        print(summ.reset_index().to_string(index=False, float_format=two))
+        print()
+        best = table[table["family"] == BEST_SERVING_FAMILY].set_index("model")
+        ratio = spots.pivot(index="model", columns="n_in", values="ratio")
+        per = pd.DataFrame(
+            {
+                "in-sample": best["mape"],
+                "lomo": best["lomo_mape"],
+                "lomo max APE": best["lomo_max_ape"],
+            }
+        )
+        for n in ratio.columns:
+            per[f"n_out* ratio @{n}"] = ratio[n]
+        per = per.loc[list(best.index)]
+        print(
+            f"Per LLM, family {BEST_SERVING_FAMILY!r} (n_out* ratio: leave-one-model-out "
+            "sweet spot / the LLM's own Table 5 closed form)"
+        )
+        shown = per.reset_index().rename(columns={"index": "model"})
+        print(shown.to_string(index=False, float_format=two))
+    return 0
+
+
 @flags_named
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..evaluate import evaluate, paper_comparison, summarise
+    from ..exceptions import SpecError
     from ..io import read_measurements
 
+    if (args.data is None) == (args.paper_surfaces is None):
+        raise SpecError(
+            "give the measurements to evaluate (DATA), or --paper-surfaces DIR for the "
+            "serving physics on the SweetSpot paper's 13 surfaces (not both)."
+        )
+    if args.paper_surfaces is not None:
+        return _evaluate_surfaces(args)
     data = read_measurements(args.data, format=args.format)
     n_groups = data.groupby([c for c in ("model", "n_gpus") if c in data.columns]).ngroups
     prog, step = _progress_factory(n_groups + 2, "evaluating")
@@ -126,12 +206,80 @@ def _report_fits(args: argparse.Namespace) -> dict[str, Any]:
     return fits
 
 
+def _report_arch(args: argparse.Namespace) -> int:
+    """``report --arch``: sweet spots of an architecture of no table, from the pooled
+    serving constants."""
+    from ..exceptions import NoOptimumError
+    from ..optimum import sweet_spot
+    from ..tables import SERVING_SOURCE, read_table
+
+    bound = serving_model_from(args)
+    info = read_table(args.table)["sources"].get(SERVING_SOURCE, {})
+    print(f"#### {info.get('title', SERVING_SOURCE)}")
+    print(f"#### conditions: {info.get('conditions', '-')}")
+    print()
+    fit = bound.fit
+    print(f"== {bound.architecture.name} (predicted: no measurement of it)")
+    print(
+        f"   model: {fit.spec.label}; pooled on {len(fit.models)} LLMs, leave-one-model-out "
+        f"MAPE {fit.meta.get('lomo_mape_mean', float('nan')):.2f} % mean, "
+        f"{fit.meta.get('lomo_mape_max', float('nan')):.2f} % worst LLM; fitted n_in "
+        f"{fit.n_in_range[0]:g}..{fit.n_in_range[1]:g}, n_out "
+        f"{fit.n_out_range[0]:g}..{fit.n_out_range[1]:g}"
+    )
+    gpu = bound.gpu or fit.gpu
+    other = "" if gpu == fit.gpu else f" (EXTRAPOLATED: constants fitted on {fit.gpu})"
+    print(f"   GPU {gpu}{other}; {bound.serving.describe()}")
+    print(
+        f"   {'n_in':>6} {'n_out*':>9} {'J/token':>10} {'tokens/J':>9} "
+        f"{'E(n_in, n_out*) J':>18} {'batch':>6}"
+    )
+    top = args.n_out_max
+    if bound.serving.max_seq_len:
+        top = min(top, float(bound.serving.max_seq_len))
+    for n in args.n_in:
+        try:
+            sp = sweet_spot(bound, float(n), n_out_max=max(top - n, 1.0), warn=False)
+        except NoOptimumError as exc:
+            print(f"   {n:>6} no interior optimum: {exc}")
+            continue
+        no = float(sp.n_out)
+        e = float(sp.energy_per_token_j)
+        tags = []
+        if not bool(sp.interior):
+            tags.append("boundary")
+        if bool(sp.extrapolated):
+            tags.append("extrapolated")
+        tag = "".join(f"  ({t})" for t in tags)
+        b = float(bound.batch_sizes(float(n), no))
+        print(f"   {n:>6} {no:>9.0f} {e:>10.4g} {1 / e:>9.4g} {e * no:>18.5g} {b:>6.0f}{tag}")
+    if args.plots:
+        from pathlib import Path
+
+        from matplotlib.figure import Figure
+
+        from ..plot import efficiency_heatmap, efficiency_vs_n_out
+
+        out = Path(args.plots)
+        out.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() or c in "-." else "-" for c in bound.architecture.name)
+        for name, draw in (("heatmap", efficiency_heatmap), ("efficiency", efficiency_vs_n_out)):
+            fig = Figure(figsize=(6.8, 5.2), layout="constrained")
+            draw(bound, ax=fig.add_subplot())
+            path = out / f"{slug}-serving-{name}.png"
+            fig.savefig(path, dpi=130)
+            print(f"wrote {path}")
+    return 0
+
+
 @flags_named
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..exceptions import NoOptimumError, TableError
     from ..optimum import sweet_spot
     from ..tables import read_table
 
+    if args.arch is not None:
+        return _report_arch(args)
     fits = _report_fits(args)
     if not fits:
         raise TableError(
@@ -220,7 +368,17 @@ def register(subparsers: Any) -> None:
         "evaluate",
         help="MAPE of every model family per group: in-sample, k-fold CV, grouped, pooled LOMO",
     )
-    p.add_argument("data", help="measurements (CSV, Parquet, store, or a Wilkins CSV)")
+    p.add_argument(
+        "data", nargs="?", default=None, help="measurements (CSV, Parquet, store, or a Wilkins CSV)"
+    )
+    p.add_argument(
+        "--paper-surfaces",
+        default=None,
+        metavar="DIR",
+        help="instead of DATA: the serving physics on the SweetSpot paper's 13 H100 surfaces "
+        "(the folder of table5_theta.csv, e.g. ../shared/data/sweetspot-paper-h100): pooled "
+        "in-sample and leave-one-model-out MAPE per LLM, and the n_out* it predicts",
+    )
     p.add_argument("--format", default="auto", choices=list(FORMAT_CHOICES))
     p.add_argument("--k", type=int, default=5, help="folds of the random CV (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the CV shuffle (default 0)")
@@ -261,4 +419,5 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--plots", default=None, metavar="DIR", help="also write figures (PNG) here")
     p.add_argument("--table", default=None, help="a table file other than the shipped one")
+    serving_options(p)
     p.set_defaults(func=_cmd_report)

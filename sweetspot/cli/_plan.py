@@ -2,7 +2,10 @@
 
 ``--params`` takes a saved fit (``sweetspot fit --save FILE.json``; ``FILE.json#GROUP`` picks one
 fit of a file saved with ``--group``) or, when no such file exists, the name of a published fit:
-see :func:`sweetspot.tables.resolve_params`.
+see :func:`sweetspot.tables.resolve_params`. ``--arch`` instead takes any architecture (a
+``config.json`` path or a preset name) and plans with the published pooled serving constants
+(:func:`sweetspot.tables.serving_model`) on ``--gpu``, with the engine options of
+:class:`sweetspot.ServingConfig`.
 """
 
 from __future__ import annotations
@@ -26,9 +29,97 @@ def _fmt_j(x: float) -> str:
 
 
 def _describe(res: Any) -> str:
+    from ..result import BoundFit
+
+    if isinstance(res, BoundFit):
+        return (
+            f"{res.spec.label} constants fitted pooled on {len(res.fit.models)} LLMs "
+            f"({res.fit.gpu}), for {res.architecture.name} predicted from its architecture alone"
+        )
     models = ", ".join(res.models) or "unnamed data"
     mape = f", in-sample MAPE {res.mape:.2f} %" if math.isfinite(res.mape) else ""
     return f"{res.spec.label} fit of {models}{mape}"
+
+
+def serving_options(p: argparse.ArgumentParser) -> None:
+    """``--arch`` and the engine options of :class:`sweetspot.ServingConfig` (plan, report)."""
+    from ..serving import DTYPE_BYTES, ENGINES, PAPER_SERVING, list_gpus
+
+    d = PAPER_SERVING
+    g = p.add_argument_group(
+        "any architecture (published pooled serving constants; defaults: the reference setup)"
+    )
+    g.add_argument(
+        "--arch",
+        default=None,
+        metavar="CONFIG_OR_NAME",
+        help="a Hugging Face config.json (path) or a preset name: predict it from the pooled "
+        "H100 serving constants",
+    )
+    g.add_argument(
+        "--allow-other-gpu",
+        action="store_true",
+        help=f"--arch: allow a --gpu other than the constants' own (an extrapolation; it warns); "
+        f"GPUs: {', '.join(list_gpus())}",
+    )
+    g.add_argument("--engine", default=d.engine, choices=list(ENGINES))
+    g.add_argument("--max-batch-size", type=int, default=d.max_batch_size)
+    g.add_argument("--max-num-tokens", type=int, default=d.max_num_tokens)
+    g.add_argument("--kv-cache-fraction", type=float, default=d.kv_cache_fraction)
+    g.add_argument(
+        "--requests",
+        type=int,
+        default=d.n_requests,
+        help=f"requests per run, all submitted at once (default {d.n_requests}); 0: an "
+        "unbounded stream",
+    )
+    g.add_argument(
+        "--concurrency", type=int, default=None, help="most requests in flight (default: none)"
+    )
+    g.add_argument("--tp", type=int, default=d.tp, help="tensor-parallel GPUs (default 1)")
+    g.add_argument("--weight-dtype", default=None, choices=list(DTYPE_BYTES))
+    g.add_argument("--kv-cache-dtype", default=None, choices=list(DTYPE_BYTES))
+
+
+def serving_model_from(args: argparse.Namespace) -> Any:
+    """The published serving constants bound to ``--arch`` on ``--gpu`` with the engine
+    options (:func:`sweetspot.tables.serving_model`)."""
+    from ..serving import PAPER_GPU, ServingConfig
+    from ..tables import serving_model
+
+    cfg = ServingConfig(
+        engine=args.engine,
+        max_batch_size=args.max_batch_size,
+        max_num_tokens=args.max_num_tokens,
+        kv_cache_fraction=args.kv_cache_fraction,
+        n_requests=args.requests or None,
+        concurrency=args.concurrency,
+        tp=args.tp,
+        weight_dtype=args.weight_dtype,
+        kv_cache_dtype=args.kv_cache_dtype,
+    )
+    return serving_model(
+        args.arch,
+        gpu=args.gpu or PAPER_GPU,
+        serving=cfg,
+        family=args.family,
+        allow_other_gpu=args.allow_other_gpu,
+    )
+
+
+def _plan_model(args: argparse.Namespace) -> Any:
+    """The model ``plan`` and ``workload`` work with: ``--params`` or ``--arch``."""
+    from ..exceptions import SpecError
+    from ..tables import resolve_params
+
+    if (args.params is None) == (args.arch is None):
+        raise SpecError(
+            "give exactly one of --params (a saved or published fit) and --arch (a "
+            "config.json or preset name, predicted from the pooled serving constants)."
+        )
+    if args.arch is not None:
+        return serving_model_from(args)
+    return resolve_params(args.params, family=args.family, gpu=args.gpu)
 
 
 # --------------------------------------------------------------------------- plan ---
@@ -38,12 +129,16 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     from .._validation import as_lengths
     from ..exceptions import SpecError
-    from ..optimum import energy, sweet_spot
+    from ..optimum import N_IN_GRID, energy, sweet_spot
     from ..plan import energy_budget, max_input_tokens, recommend_max_tokens
-    from ..tables import resolve_params
+    from ..result import BoundFit
 
-    res = resolve_params(args.params, family=args.family, gpu=args.gpu)
-    n_in = as_lengths(args.n_in, "--n-in")
+    res = _plan_model(args)
+    bound = isinstance(res, BoundFit)
+    n_in = as_lengths(args.n_in if args.n_in is not None else list(N_IN_GRID), "--n-in")
+    if bound and args.n_max is None and res.serving is not None and res.serving.max_seq_len:
+        # the engine refuses longer sequences: search the sweet spot below them
+        args.n_max = max(int(res.serving.max_seq_len - n_in.max()), 1)
     if args.n_out is not None and args.n_out < 1:
         raise SpecError(
             f"--n-out must be a positive whole number of tokens (>= 1); got {args.n_out!r}. "
@@ -71,6 +166,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             "energy_j": e,
             "energy_per_token_j": e / n_out,
         }
+        if bound:
+            r["batch_size"] = float(res.batch_sizes(ni, n_out))
         if has_budget:
             budget = float(energy_budget(n_out, **budgets))
             keep = int(max_input_tokens(res, n_out, **budgets, n_in_max=ni))
@@ -92,6 +189,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps(records if len(records) > 1 else records[0], indent=2))
         return 0
     print(f"plan from the {_describe(res)}")
+    if bound:
+        lomo = res.meta.get("lomo_mape_mean")
+        gpu = res.gpu or res.fit.gpu
+        other = "" if gpu == res.fit.gpu else f" (EXTRAPOLATED: constants fitted on {res.fit.gpu})"
+        print(f"GPU {gpu}{other}; {res.serving.describe()}")
+        if lomo is not None:
+            print(f"held-out check: leave-one-model-out MAPE {lomo:.2f} % on the 13 LLMs")
     if why:
         print(f"warning: NON-PHYSICAL fit: {why}; do not plan with it")
     lo_i, hi_i = res.n_in_range
@@ -109,6 +213,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             f"  energy at n_out = {r['n_out']:<6d} {_fmt_j(r['energy_j'])} per request, "
             f"{_fmt_j(r['energy_per_token_j'])}/token"
         )
+        if bound:
+            print(f"  requests in flight       {r['batch_size']:.0f} (concurrency rule)")
         if has_budget:
             state = "within" if r["within_budget"] else "OVER"
             print(f"  budget                   {_fmt_j(r['budget_j'])} per request: {state}")
@@ -137,9 +243,8 @@ def _cmd_workload(args: argparse.Namespace) -> int:
 
     from ..io import read_request_mix
     from ..plan import plot_savings, policy_savings
-    from ..tables import resolve_params
 
-    res = resolve_params(args.params, family=args.family, gpu=args.gpu)
+    res = _plan_model(args)
     mix = read_request_mix(args.trace)
     label = Path(mix.attrs["source"]).name
     sav = policy_savings(
@@ -208,13 +313,18 @@ def _cmd_workload(args: argparse.Namespace) -> int:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--params",
-        required=True,
+        default=None,
         metavar="NAME_OR_FILE",
         help="a saved fit (FILE.json, or FILE.json#GROUP for a file saved with --group) or the "
-        "model name of a published fit",
+        "model name of a published fit (or use --arch)",
     )
     p.add_argument("--family", default=None, help="published fit: the model family to load")
-    p.add_argument("--gpu", default=None, help="published fit: the GPU to load")
+    p.add_argument(
+        "--gpu",
+        default=None,
+        help="published fit: the GPU to load (e.g. h100); --arch: the GPU to predict on "
+        "(default h100-sxm)",
+    )
     p.add_argument("--n-min", type=int, default=1, help="shortest max_tokens allowed (default 1)")
     p.add_argument(
         "--n-max",
@@ -238,6 +348,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="energy budget per output token [J/token]",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    serving_options(p)
 
 
 def register(subparsers: Any) -> None:
@@ -250,8 +361,8 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--n-in",
         type=int_list,
-        required=True,
-        help="prompt length(s) [tokens], e.g. 1500 or 512,1500",
+        default=None,
+        help="prompt length(s) [tokens], e.g. 1500 or 512,1500 (default 64,128,...,4096)",
     )
     p.add_argument(
         "--n-out",

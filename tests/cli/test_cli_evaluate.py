@@ -55,3 +55,27 @@ def test_report_and_plan_on_the_h100_reference(capsys, tmp_path) -> None:
     written = {p.name for p in tmp_path.iterdir()}
     assert "sweetspot-paper-h100-efficiency-by-group.png" in written
     assert "sweetspot-paper-h100-normalised-heatmap.png" in written
+
+
+def test_report_for_an_architecture_of_no_table(capsys, tmp_path) -> None:
+    from pathlib import Path
+
+    path = str(Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "qwen3-8b.json")
+    assert main(["report", "--arch", path, "--n-in", "64,4096", "--plots", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "== qwen3-8b (predicted: no measurement of it)" in out
+    assert "leave-one-model-out MAPE 4.98 % mean" in out and "batch" in out
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "qwen3-8b-serving-heatmap.png",
+        "qwen3-8b-serving-efficiency.png",
+    }
+    assert main(["report", "--arch", "llama-3.1-8b", "--gpu", "l40s", "--n-in", "64"]) == 1
+    assert "allow_other_gpu" in capsys.readouterr().err
+
+
+def test_evaluate_needs_data_or_the_surfaces(capsys, tmp_path) -> None:
+    assert main(["evaluate"]) == 1
+    assert "--paper-surfaces" in capsys.readouterr().err
+    assert main(["evaluate", "x.csv", "--paper-surfaces", str(tmp_path)]) == 1
+    assert main(["evaluate", "--paper-surfaces", str(tmp_path)]) == 1
+    assert "cannot read the paper's Table 5" in capsys.readouterr().err
