@@ -501,7 +501,15 @@ def count_terms(
         weight = shared * w0 + w1 * experts / b
 
     def out(x: ArrayLike) -> _F64:
-        arr = np.array(np.broadcast_to(x, shape), dtype=np.float64)
+        if (
+            isinstance(x, np.ndarray)
+            and x.shape == shape
+            and x.dtype == np.float64
+            and x.flags.owndata
+        ):
+            arr = x  # a fresh array of this call: made read-only, not copied
+        else:
+            arr = np.array(np.broadcast_to(x, shape), dtype=np.float64)
         arr.flags.writeable = False
         return arr
 
