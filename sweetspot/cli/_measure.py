@@ -40,7 +40,17 @@ def register(subparsers: Any) -> None:
         "--engine",
         choices=list(ENGINES),
         default="tensorrt_llm",
-        help="inference engine (default tensorrt_llm); 'fake' simulates a GPU, no GPU needed",
+        help="inference engine (default tensorrt_llm): tensorrt_llm, vllm (a process per "
+        "engine configuration), transformers (random weights from a preset or a config.json "
+        "when no weights are at hand); 'fake' simulates a GPU, no GPU needed",
+    )
+    p.add_argument(
+        "--trtllm-backend",
+        choices=["pytorch", "tensorrt"],
+        default=None,
+        help="TensorRT-LLM backend: pytorch (tensorrt_llm.LLM: HF ids and checkpoints) or "
+        "tensorrt (a prebuilt engine directory); default: tensorrt for an engine directory "
+        "given as --model-path, else pytorch",
     )
     p.add_argument("--n-in", type=int_list, required=True, help="input lengths, e.g. 64,256")
     p.add_argument("--n-out", type=int_list, required=True, help="output lengths, e.g. 64,256")
@@ -98,7 +108,21 @@ def register(subparsers: Any) -> None:
         default="local",
         help="run points in this process, or as Ray tasks with --tp GPUs each",
     )
-    p.add_argument("--gpus", type=int_list, default=None, help="GPU indices for the local executor")
+    p.add_argument(
+        "--gpus",
+        type=_gpu_list,
+        default=None,
+        help="the engine's GPUs for the local executor, as CUDA sees them: indices among the "
+        "devices visible to this process (CUDA_VISIBLE_DEVICES) or GPU-/MIG- UUIDs from "
+        "`nvidia-smi -L`, e.g. 0,1 (default: the first --tp visible GPUs); the meter and the "
+        "knobs act on exactly these GPUs",
+    )
+    p.add_argument(
+        "--no-prefill-window",
+        action="store_true",
+        help="skip the window of each point's batches cut at their first token (prefill "
+        "energy; decode energy is the difference)",
+    )
     p.add_argument("--model-path", default=None, help="local checkpoint or engine directory")
     p.add_argument(
         "--max-num-tokens", type=int, default=None, help="engine token budget per iteration"
@@ -125,6 +149,24 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_measure)
+
+
+def _gpu_list(text: str) -> list[int | str]:
+    """``0,1`` or ``GPU-8f2a...,MIG-...``: indices as int, UUIDs as text."""
+    out: list[int | str] = []
+    for part in text.split(","):
+        item = part.strip()
+        if item.isdigit():
+            out.append(int(item))
+        elif item.upper().startswith(("GPU-", "MIG-")):
+            out.append(item)
+        else:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated list of GPU indices or GPU-/MIG- UUIDs; got {text!r}."
+            )
+    if not out:
+        raise argparse.ArgumentTypeError("expected at least one GPU.")
+    return out
 
 
 class _RichObserver:
@@ -203,9 +245,11 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         model_path=args.model_path,
         max_num_tokens=args.max_num_tokens,
         dtype=args.dtype,
+        backend=args.trtllm_backend,
         gpus=tuple(args.gpus) if args.gpus else None,
         sample_interval_s=args.sample_interval_s,
         fake_time_scale=args.fake_time_scale,
+        prefill_window=not args.no_prefill_window,
     )
     executor: Executor = (
         RayExecutor(address=args.ray_address, num_gpus=args.ray_num_gpus)

@@ -36,9 +36,10 @@ Training", NSDI 2023 (measurement windows over the NVML counter).
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
@@ -46,8 +47,11 @@ from typing import Any, Protocol, runtime_checkable
 from ..exceptions import DeviceError, SpecError
 from ._nvml import decode, import_pynvml, nvml_call, nvml_error_code
 from .clock import Clock, RealClock
+from .devices import GpuDevice, resolve_gpus
 
 __all__ = [
+    "MIN_COUNTER_UPDATES",
+    "POWER_TOLERANCE",
     "DeviceInfo",
     "DeviceState",
     "EnergyMeter",
@@ -56,6 +60,7 @@ __all__ = [
     "PowerSample",
     "Window",
     "measure_idle",
+    "window_quality",
 ]
 
 COUNTER_UPDATE_S = 0.1
@@ -64,6 +69,14 @@ COUNTER_UPDATE_S = 0.1
 NVML_FI_DEV_POWER_INSTANT = 186
 """NVML field id of the instant power (``nvmlFieldValue_t``, in mW), used when the bindings
 do not export the constant."""
+
+POWER_TOLERANCE = 0.10
+"""Largest relative difference between the counter energy and the integrated instant power
+of a window before the point is flagged ``counter_power_mismatch`` (10 %)."""
+
+MIN_COUNTER_UPDATES = 10
+"""A window shorter than this many counter update periods is flagged ``short_window``: its
+energy rests on a few counter steps (one update of quantisation at each edge)."""
 
 # A counter step this large within one window cannot be a real measurement: the counter was
 # reset (driver reload) or a binding truncated it (old nvidia-ml-py3 used a 32-bit c_uint).
@@ -210,6 +223,10 @@ class DeviceInfo:
         Default power limit and its allowed range [W] (NaN if unknown).
     max_sm_clock_mhz : float
         Largest supported SM clock [MHz] (NaN if unknown).
+    pci_bus_id : str
+        PCI bus id as NVML writes it (empty if unknown).
+    mig_uuid : str or None
+        The MIG instance the engine runs on (the counter covers the whole GPU).
     """
 
     index: int
@@ -220,6 +237,8 @@ class DeviceInfo:
     min_power_limit_w: float = math.nan
     max_power_limit_w: float = math.nan
     max_sm_clock_mhz: float = math.nan
+    pci_bus_id: str = ""
+    mig_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -342,6 +361,62 @@ def measure_idle(meter: EnergyMeter, clock: Clock, duration_s: float) -> IdleBas
     )
 
 
+def _covered_energy_j(window: Window) -> float:
+    """Integrated power over the whole window: the trapezoids between samples, and the first
+    and last sample held to the window edges (NaN with fewer than 2 samples)."""
+    samples = window.samples
+    if len(samples) < 2:
+        return math.nan
+    inner = window.integrated_energy_j
+    head = samples[0].total_w * max(samples[0].t_s, 0.0)
+    tail = samples[-1].total_w * max(window.duration_s - samples[-1].t_s, 0.0)
+    return inner + head + tail
+
+
+def window_quality(
+    window: Window,
+    *,
+    counter_update_s: float | None = None,
+    tolerance: float = POWER_TOLERANCE,
+    min_updates: int = MIN_COUNTER_UPDATES,
+) -> tuple[str, ...]:
+    """Quality flags of a window (empty when nothing is doubtful).
+
+    Parameters
+    ----------
+    window : Window
+        The measured window.
+    counter_update_s : float, optional
+        Update period of the energy counter [s] (measured on the GPU; default the window's).
+    tolerance : float, default POWER_TOLERANCE
+        Largest accepted relative difference between counter and integrated power.
+    min_updates : int, default MIN_COUNTER_UPDATES
+        Fewest counter updates a window should span.
+
+    Returns
+    -------
+    tuple of str
+        ``"short_window"`` when the window lasts less than ``min_updates`` counter
+        updates; ``"counter_power_mismatch"`` when the counter energy and the integral of
+        the sampled power (edges held) differ by more than ``tolerance``.
+
+    Examples
+    --------
+    >>> w = Window(duration_s=0.5, energy_per_gpu_j=(50.0,))
+    >>> window_quality(w)
+    ('short_window',)
+    """
+    flags: list[str] = []
+    period = window.counter_update_s if counter_update_s is None else counter_update_s
+    if math.isfinite(period) and window.duration_s < min_updates * period:
+        flags.append("short_window")
+    covered = _covered_energy_j(window)
+    mismatch = abs(covered - window.energy_j) > tolerance * window.energy_j
+    if math.isfinite(covered) and window.energy_j > 0 and mismatch:
+        flags.append("counter_power_mismatch")
+    return tuple(flags)
+
+
 # --------------------------------------------------------------------------------- NVML
 
 
@@ -388,8 +463,16 @@ class NvmlMeter:
     Parameters
     ----------
     gpu_indices : sequence of int, optional
-        NVML indices of the GPUs to measure (all of them by default). Note that NVML indices
-        ignore ``CUDA_VISIBLE_DEVICES``.
+        NVML indices of the GPUs to measure (all of them by default). NVML indices ignore
+        ``CUDA_VISIBLE_DEVICES``: to meter the GPUs an engine runs on, pass ``n_gpus``.
+    gpus : sequence of int or str, optional
+        With ``n_gpus``: the engine's devices as CUDA sees them -- positions among the
+        devices visible to this process, or GPU / MIG UUIDs (default the first ``n_gpus``
+        visible); resolved to NVML by UUID (:func:`~sweetspot.harness.devices.resolve_gpus`).
+    n_gpus : int, optional
+        Number of devices the engine runs on; switches to the resolution above.
+    environ : mapping, optional
+        Environment holding ``CUDA_VISIBLE_DEVICES`` (``os.environ`` by default).
     sample_interval_s : float, default 0.02
         Period of the background instant-power sampler [s] (50 Hz); 0 disables sampling.
     align : bool, default True
@@ -421,6 +504,9 @@ class NvmlMeter:
         self,
         gpu_indices: Sequence[int] | None = None,
         *,
+        gpus: Sequence[int | str] | None = None,
+        n_gpus: int | None = None,
+        environ: Mapping[str, str] | None = None,
         sample_interval_s: float = 0.02,
         align: bool = True,
         nvml: ModuleType | None = None,
@@ -440,19 +526,19 @@ class NvmlMeter:
         nv = self._nvml
         nvml_call(nv, "initialising NVML (nvmlInit)", nv.nvmlInit)
         self._initialised = True
-        count = int(nvml_call(nv, "counting GPUs", nv.nvmlDeviceGetCount))
-        indices = list(range(count)) if gpu_indices is None else [int(i) for i in gpu_indices]
-        if not indices:
+        try:
+            if n_gpus is not None:
+                if gpu_indices is not None:
+                    raise SpecError("pass either gpu_indices (NVML indices) or n_gpus, not both.")
+                devices = resolve_gpus(nv, gpus, int(n_gpus), environ=environ)
+            else:
+                devices = self._by_nvml_index(gpu_indices)
+        except BaseException:
             self.close()
-            raise DeviceError("no GPU to measure: NVML reports 0 devices on this machine.")
-        bad = [i for i in indices if not 0 <= i < count]
-        if bad:
-            self.close()
-            raise DeviceError(
-                f"GPU index {bad[0]} does not exist: NVML reports {count} GPU(s), indices "
-                f"0..{count - 1}. Pick indices from `nvidia-smi -L`."
-            )
-        self.gpu_indices: tuple[int, ...] = tuple(indices)
+            raise
+        self.devices: tuple[GpuDevice, ...] = devices
+        self.gpu_indices: tuple[int, ...] = tuple(d.nvml_index for d in devices)
+        indices = list(self.gpu_indices)
         self._handles = [
             nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i) for i in indices
         ]
@@ -610,13 +696,9 @@ class NvmlMeter:
         """Name, UUID, persistence mode, power-limit range and top clock of each GPU."""
         nv = self._nvml
         infos = []
-        for index, h in zip(self.gpu_indices, self._handles, strict=True):
-            name = decode(
-                nvml_call(nv, f"reading the name of GPU {index}", nv.nvmlDeviceGetName, h)
-            )
-            uuid = decode(
-                nvml_call(nv, f"reading the UUID of GPU {index}", nv.nvmlDeviceGetUUID, h)
-            )
+        for device, h in zip(self.devices, self._handles, strict=True):
+            index = device.nvml_index
+            name, uuid = device.name, device.uuid
             persistence = self._optional(lambda h=h: nv.nvmlDeviceGetPersistenceMode(h))
             default = self._optional(lambda h=h: nv.nvmlDeviceGetPowerManagementDefaultLimit(h))
             limits = self._optional(lambda h=h: nv.nvmlDeviceGetPowerManagementLimitConstraints(h))
@@ -633,6 +715,8 @@ class NvmlMeter:
                     min_power_limit_w=math.nan if limits is None else limits[0] / 1000.0,
                     max_power_limit_w=math.nan if limits is None else limits[1] / 1000.0,
                     max_sm_clock_mhz=math.nan if top is None else float(top),
+                    pci_bus_id=device.pci_bus_id,
+                    mig_uuid=device.mig_uuid,
                 )
             )
         return tuple(infos)
@@ -682,6 +766,55 @@ class NvmlMeter:
     def nvml(self) -> ModuleType:
         """The NVML bindings in use."""
         return self._nvml
+
+    def _by_nvml_index(self, gpu_indices: Sequence[int] | None) -> tuple[GpuDevice, ...]:
+        """The GPUs at these NVML indices (all by default), with their UUIDs."""
+        nv = self._nvml
+        count = int(nvml_call(nv, "counting GPUs", nv.nvmlDeviceGetCount))
+        indices = list(range(count)) if gpu_indices is None else [int(i) for i in gpu_indices]
+        if not indices:
+            raise DeviceError("no GPU to measure: NVML reports 0 devices on this machine.")
+        bad = [i for i in indices if not 0 <= i < count]
+        if bad:
+            raise DeviceError(
+                f"GPU index {bad[0]} does not exist: NVML reports {count} GPU(s), indices "
+                f"0..{count - 1}. Pick indices from `nvidia-smi -L`."
+            )
+        out = []
+        for i in indices:
+            h = nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i)
+            uuid = decode(nvml_call(nv, f"reading the UUID of GPU {i}", nv.nvmlDeviceGetUUID, h))
+            name = decode(nvml_call(nv, f"reading the name of GPU {i}", nv.nvmlDeviceGetName, h))
+            info = self._optional(lambda h=h: nv.nvmlDeviceGetPciInfo(h))
+            pci = decode(info.busId) if info is not None else ""
+            out.append(GpuDevice(nvml_index=i, uuid=uuid, name=name, pci_bus_id=pci))
+        return tuple(out)
+
+    def counter_update_period_s(self, duration_s: float = 1.0) -> float:
+        """Measure the update period of the first GPU's energy counter [s].
+
+        The counter is polled for ``duration_s`` and the median interval between its changes
+        is returned (NaN when it changed fewer than 3 times: an idle GPU at a tiny power, or
+        a window too short).
+        """
+        nv = self._nvml
+        h = self._handles[0]
+        t_end = self._clock.now() + duration_s
+        last = nvml_call(
+            nv, "reading the energy counter", nv.nvmlDeviceGetTotalEnergyConsumption, h
+        )
+        changes: list[float] = []
+        poll = min(0.002, COUNTER_UPDATE_S / 20)
+        while (now := self._clock.now()) < t_end:
+            value = nv.nvmlDeviceGetTotalEnergyConsumption(h)
+            if value != last:
+                changes.append(now)
+                last = value
+            self._clock.sleep(poll)
+        if len(changes) < 3:
+            return math.nan
+        gaps = sorted(b - a for a, b in itertools.pairwise(changes))
+        return float(gaps[len(gaps) // 2])
 
     def _optional(self, fn: Any) -> Any:
         try:

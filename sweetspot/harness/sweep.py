@@ -56,7 +56,7 @@ from ..io import MAX_TOKENS
 from .clock import Clock, RealClock
 from .engines import ENGINES, Engine, EngineConfig
 from .knobs import DeviceControl, Knobs, apply_knobs, terminate_on_signals
-from .meter import EnergyMeter, IdleBaseline, Window, measure_idle
+from .meter import EnergyMeter, IdleBaseline, Window, measure_idle, window_quality
 from .store import MANIFEST, MeasurementStore
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "SweepReport",
     "SweepSpec",
     "build_rig",
+    "engine_gpus",
     "measure_point",
     "run_sweep",
     "summarize_repeats",
@@ -96,6 +97,7 @@ _IDENTITY_FIELDS = (
     "model_path",
     "max_num_tokens",
     "dtype",
+    "backend",
 )
 
 
@@ -175,7 +177,7 @@ class SweepSpec:
     model : str
         Architecture preset or Hugging Face id (``"llama-3.1-8b"``); for ``tensorrt_llm`` it
         is also what ``LLM(model=...)`` loads unless ``model_path`` is given.
-    engine : {"fake", "tensorrt_llm"}
+    engine : {"fake", "tensorrt_llm", "vllm", "transformers"}
         Inference engine. ``"fake"`` simulates (rows are labelled ``simulated``).
     n_in, n_out : tuple of int
         Prompt and output lengths [tokens].
@@ -207,8 +209,17 @@ class SweepSpec:
         Engine token budget per iteration (None: engine default).
     dtype : str
         Weight dtype passed to the engine (``"auto"``).
-    gpus : tuple of int or None
-        NVML indices of the GPUs the local executor uses (default ``0 .. tp - 1``).
+    backend : str or None
+        Engine backend: for ``tensorrt_llm``, ``"pytorch"`` (``tensorrt_llm.LLM``) or
+        ``"tensorrt"`` (a prebuilt engine directory); None: chosen from ``model_path``.
+    gpus : tuple of int or str, or None
+        The GPUs the local executor runs the engine on, as CUDA sees them: positions among
+        the devices visible to this process (``CUDA_VISIBLE_DEVICES``), or GPU / MIG UUIDs;
+        default the first ``tp`` visible devices. They are resolved to NVML by UUID, so the
+        meter and the knobs act on exactly those GPUs. (Fake engine: simulated indices.)
+    prefill_window : bool
+        Also measure each point's batches cut at their first token (``n_out = 1``) in a
+        window of their own: the prefill energy, and by difference the decode energy.
     sample_interval_s : float
         Period of the instant-power timeline [s].
     fake_time_scale : float
@@ -240,9 +251,11 @@ class SweepSpec:
     model_path: str | None = None
     max_num_tokens: int | None = None
     dtype: str = "auto"
-    gpus: tuple[int, ...] | None = None
+    backend: str | None = None
+    gpus: tuple[int | str, ...] | None = None
     sample_interval_s: float = 0.02
     fake_time_scale: float = 0.0
+    prefill_window: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -306,16 +319,49 @@ class SweepSpec:
             v = getattr(self, name)
             if v is not None and not isinstance(v, str):
                 raise SpecError(f"{name} must be a string; got {type(v).__name__} {v!r}.")
+        if self.backend is not None:
+            allowed = {"tensorrt_llm": ("pytorch", "tensorrt")}.get(self.engine, ())
+            if self.backend not in allowed:
+                choice = (
+                    f"one of {', '.join(repr(a) for a in allowed)}"
+                    if allowed
+                    else "None (this engine has no backend choice)"
+                )
+                raise SpecError(
+                    f"backend for the {self.engine} engine must be {choice}; got {self.backend!r}."
+                )
+        if self.engine == "transformers" and max(self.tp) > 1:
+            raise SpecError(
+                f"the transformers engine runs on one GPU (tp=1); got tp={max(self.tp)}. Use "
+                "--engine vllm or tensorrt_llm for tensor parallelism."
+            )
+        if not isinstance(self.prefill_window, bool):
+            raise SpecError(f"prefill_window must be True or False; got {self.prefill_window!r}.")
         if self.gpus is not None:
             if isinstance(self.gpus, (str, bytes)) or not isinstance(self.gpus, Sequence):
-                raise SpecError(f"gpus must be a sequence of device indices; got {self.gpus!r}.")
-            if any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) for g in self.gpus):
-                raise SpecError(f"gpus must be whole device indices; got {self.gpus!r}.")
-            gpus = tuple(int(g) for g in self.gpus)
-            if not gpus or len(set(gpus)) != len(gpus) or min(gpus) < 0:
+                raise SpecError(
+                    f"gpus must be a sequence of device indices or UUIDs; got {self.gpus!r}."
+                )
+            if any(
+                isinstance(g, bool) or not isinstance(g, (int, np.integer, str)) for g in self.gpus
+            ):
+                raise SpecError(
+                    f"gpus must be whole device indices or GPU UUIDs; got {self.gpus!r}."
+                )
+            gpus = tuple(g if isinstance(g, str) else int(g) for g in self.gpus)
+            numbers = [g for g in gpus if isinstance(g, int)]
+            texts = [g for g in gpus if isinstance(g, str)]
+            if not gpus or len(set(gpus)) != len(gpus) or (numbers and min(numbers) < 0):
                 raise SpecError(f"gpus must be distinct device indices >= 0; got {self.gpus!r}.")
-            if max(gpus) > SWEEP_LIMITS["gpus"]:
-                raise _too_large("gpus", max(gpus), " (a device index)")
+            if numbers and max(numbers) > SWEEP_LIMITS["gpus"]:
+                raise _too_large("gpus", max(numbers), " (a device index)")
+            bad = [g for g in texts if not g.upper().startswith(("GPU-", "MIG-"))]
+            if bad or (texts and self.engine == "fake"):
+                raise SpecError(
+                    f"gpus must be whole device indices or GPU / MIG UUIDs (GPU-..., MIG-... "
+                    f"from `nvidia-smi -L`; the fake engine takes indices only); got "
+                    f"{self.gpus!r}."
+                )
             if max(self.tp) > len(gpus):
                 raise SpecError(
                     f"tp={max(self.tp)} needs {max(self.tp)} GPUs but --gpus lists {len(gpus)} "
@@ -400,6 +446,7 @@ class SweepSpec:
             max_batch_size=point.max_batch_size,
             max_num_tokens=self.max_num_tokens,
             dtype=self.dtype,
+            backend=self.backend,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -510,6 +557,10 @@ class Rig:
         The engine's GPUs.
     idle : IdleBaseline or None
         Idle baseline, measured after the model was loaded.
+    counter_update_s : float
+        Update period of the energy counter, measured after the model was loaded [s].
+    control_note : str
+        Why ``control`` is None, for the error raised when knobs are asked for.
     """
 
     engine: Engine
@@ -518,6 +569,8 @@ class Rig:
     clock: Clock
     gpu_indices: tuple[int, ...]
     idle: IdleBaseline | None = None
+    counter_update_s: float = math.nan
+    control_note: str = ""
 
     def close(self) -> None:
         """Close the engine and the meter."""
@@ -527,15 +580,16 @@ class Rig:
             self.meter.close()
 
 
-RigFactory = Callable[[SweepSpec, EngineConfig, Sequence[int]], Rig]
+RigFactory = Callable[[SweepSpec, EngineConfig, Any], Rig]
 
 
 def build_rig(
     spec: SweepSpec,
     config: EngineConfig,
-    gpu_indices: Sequence[int],
+    gpu_indices: Sequence[int | str] | None,
     *,
     fake_node: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Rig:
     """Build the rig of one engine configuration on the given GPUs.
 
@@ -545,30 +599,36 @@ def build_rig(
         The sweep (engine name, sampling period, fake time scale).
     config : EngineConfig
         Engine configuration.
-    gpu_indices : sequence of int
-        NVML indices of the engine's GPUs.
+    gpu_indices : sequence of int or str, or None
+        The engine's devices. Fake engine: simulated indices. Real engines: the devices as
+        CUDA sees them (positions among the visible devices, or UUIDs; None: the first
+        ``tp`` visible), resolved to NVML by UUID
+        (:func:`~sweetspot.harness.devices.resolve_gpus`).
     fake_node : SimulatedNode, optional
         For ``engine="fake"``: the simulated GPUs to use (shared between the rigs of one
         sweep, so that their knob state persists like a real device's); a new node is made
         when omitted.
+    environ : mapping, optional
+        Environment holding ``CUDA_VISIBLE_DEVICES`` (``os.environ`` by default).
 
     Returns
     -------
     Rig
-        For ``"tensorrt_llm"``, an :class:`~sweetspot.harness.meter.NvmlMeter`, an
-        :class:`~sweetspot.harness.knobs.NvmlControl` and the engine (loaded later).
+        An :class:`~sweetspot.harness.meter.NvmlMeter` and an
+        :class:`~sweetspot.harness.knobs.NvmlControl` of exactly the engine's GPUs, and the
+        engine (loaded later) with ``CUDA_VISIBLE_DEVICES`` set to those GPUs' UUIDs.
 
     Raises
     ------
     DependencyError
-        If pynvml (real engine) is missing; tensorrt_llm is imported on ``load``.
+        If pynvml (real engines) is missing; the engine's library is imported on ``load``.
     DeviceError
-        If the GPUs cannot be opened.
+        If the GPUs cannot be resolved or opened.
     """
-    indices = tuple(int(i) for i in gpu_indices)
     if spec.engine == "fake":
         from .engines.fake import FakeControl, FakeEngine, FakeMeter, SimulatedNode
 
+        indices = tuple(int(i) for i in (gpu_indices or range(config.tp)))
         node = fake_node
         if node is None:
             node = SimulatedNode(max(indices) + 1, time_scale=spec.fake_time_scale)
@@ -579,18 +639,59 @@ def build_rig(
             clock=node.clock,
             gpu_indices=indices,
         )
-    from .engines.tensorrt_llm import TensorRTLLMEngine
+    from .devices import engine_environment
     from .knobs import NvmlControl
     from .meter import NvmlMeter
 
-    meter = NvmlMeter(indices, sample_interval_s=spec.sample_interval_s)
-    return Rig(
-        engine=TensorRTLLMEngine(config),
-        meter=meter,
-        control=NvmlControl(meter.handles, meter.nvml, indices),
-        clock=RealClock(),
-        gpu_indices=indices,
+    requested = None if gpu_indices is None else list(gpu_indices)
+    meter = NvmlMeter(
+        gpus=requested,
+        n_gpus=config.tp,
+        environ=environ,
+        sample_interval_s=spec.sample_interval_s,
     )
+    try:
+        devices = meter.devices
+        env = engine_environment(devices)
+        engine = _real_engine(spec.engine, config, env, devices)
+    except BaseException:
+        meter.close()
+        raise
+    mig = [d.mig_uuid for d in devices if d.mig_uuid]
+    control = None if mig else NvmlControl(meter.handles, meter.nvml, meter.gpu_indices)
+    note = (
+        f"the engine runs on the MIG instance(s) {', '.join(mig)}: clocks and power limits "
+        "belong to the whole GPU, shared with the other instances, so sweetspot does not "
+        "change them. Drop --gpu-clock-mhz / --power-limit-w, or run on whole GPUs."
+        if mig
+        else ""
+    )
+    return Rig(
+        engine=engine,
+        meter=meter,
+        control=control,
+        clock=RealClock(),
+        gpu_indices=meter.gpu_indices,
+        control_note=note,
+    )
+
+
+def _real_engine(name: str, config: EngineConfig, env: dict[str, str], devices: Any) -> Engine:
+    if name == "tensorrt_llm":
+        from .engines.tensorrt_llm import TensorRTLLMEngine
+
+        return TensorRTLLMEngine(config, environ=env)
+    if name == "vllm":
+        from .engines.vllm import VllmEngine
+
+        return VllmEngine(config, environ=env)
+    if name == "transformers":
+        from .engines.transformers import TransformersEngine
+
+        return TransformersEngine(
+            config, environ=env, expected_uuids=[d.mig_uuid or d.uuid for d in devices]
+        )
+    raise SpecError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}.")
 
 
 def _local_factory(spec: SweepSpec) -> RigFactory:
@@ -600,24 +701,39 @@ def _local_factory(spec: SweepSpec) -> RigFactory:
     from .engines.fake import SimulatedNode
 
     gpus = spec.gpus or tuple(range(max(spec.tp)))
-    node = SimulatedNode(max(gpus) + 1, time_scale=spec.fake_time_scale)
+    node = SimulatedNode(max(int(g) for g in gpus) + 1, time_scale=spec.fake_time_scale)
 
-    def factory(s: SweepSpec, config: EngineConfig, indices: Sequence[int]) -> Rig:
+    def factory(s: SweepSpec, config: EngineConfig, indices: Any) -> Rig:
         return build_rig(s, config, indices, fake_node=node)
 
     return factory
 
 
+def engine_gpus(spec: SweepSpec, tp: int) -> tuple[int | str, ...] | None:
+    """The devices the local executor gives an engine of ``tp`` GPUs: the first ``tp`` of
+    ``spec.gpus``; None for a real engine without ``gpus`` (the first ``tp`` visible);
+    ``0 .. tp - 1`` for the fake engine."""
+    if spec.gpus:
+        return tuple(spec.gpus[:tp])
+    return tuple(range(tp)) if spec.engine == "fake" else None
+
+
 def prepare_rig(rig: Rig, spec: SweepSpec) -> None:
-    """Load the model and measure the idle baseline (model loaded, no requests)."""
+    """Load the model, measure the idle baseline (model loaded, no requests) and the update
+    period of the energy counter."""
     rig.engine.load()
     rig.idle = measure_idle(rig.meter, rig.clock, spec.idle_s)
+    period = getattr(rig.meter, "counter_update_period_s", None)
+    if callable(period):
+        rig.counter_update_s = float(period(min(1.0, max(0.35, spec.idle_s))))
 
 
 # -------------------------------------------------------------------------- one point
 
 
-def _run_window(rig: Rig, point: SweepPoint, spec: SweepSpec) -> tuple[Window, list[Any]]:
+def _run_window(
+    rig: Rig, point: SweepPoint, spec: SweepSpec, *, n_out: int | None = None, label: str = "window"
+) -> tuple[Window, list[Any]]:
     key = point.key
     results: list[Any] = []
     rig.meter.start()
@@ -628,10 +744,10 @@ def _run_window(rig: Rig, point: SweepPoint, spec: SweepSpec) -> tuple[Window, l
             results.append(
                 rig.engine.run(
                     point.n_in,
-                    point.n_out,
+                    point.n_out if n_out is None else n_out,
                     point.n_requests,
                     concurrency=point.concurrency,
-                    seed=derive_seed(spec.seed, key, "window", len(results)),
+                    seed=derive_seed(spec.seed, key, label, len(results)),
                 )
             )
             if rig.clock.now() - t0 >= spec.min_window_s:
@@ -670,6 +786,9 @@ def measure_point(rig: Rig, point: SweepPoint, spec: SweepSpec) -> dict[str, Any
         prepare_rig(rig, spec)
     assert rig.idle is not None
     rig.clock.sleep(spec.cooldown_s)
+    if rig.control is None and rig.control_note and not point.knobs.is_default:
+        raise SpecError(rig.control_note)
+    prefill: tuple[Window, list[Any]] | None = None
     with apply_knobs(rig.control, point.knobs):
         for w in range(spec.warmup):
             rig.engine.run(
@@ -681,7 +800,47 @@ def measure_point(rig: Rig, point: SweepPoint, spec: SweepSpec) -> dict[str, Any
             )
         window, results = _run_window(rig, point, spec)
         states = rig.meter.read_states()
-    return _row(rig, point, spec, window, results, states)
+        if spec.prefill_window:
+            # the same batches cut at their first token: a window around the prefill
+            prefill = _run_window(rig, point, spec, n_out=1, label="prefill")
+    row = _row(rig, point, spec, window, results, states)
+    row.update(_phase_columns(rig, point, window, results, prefill))
+    return row
+
+
+def _phase_columns(
+    rig: Rig,
+    point: SweepPoint,
+    window: Window,
+    results: list[Any],
+    prefill: tuple[Window, list[Any]] | None,
+) -> dict[str, Any]:
+    """Prefill and decode energy of a point, and the quality flags of its windows."""
+    period = rig.counter_update_s if math.isfinite(rig.counter_update_s) else None
+    flags = list(window_quality(window, counter_update_s=period))
+    cols: dict[str, Any] = {"counter_update_s": rig.counter_update_s}
+    n_total = len(results) * point.n_requests
+    if prefill is not None:
+        p_window, p_results = prefill
+        p_requests = len(p_results) * point.n_requests
+        per_request = p_window.energy_j / p_requests
+        prefill_j = per_request * n_total
+        cols.update(
+            {
+                "prefill_energy_j": prefill_j,
+                "decode_energy_j": window.energy_j - prefill_j,
+                "prefill_energy_per_request_j": per_request,
+                "prefill_time_per_request_s": p_window.duration_s * point.concurrency / p_requests,
+                "prefill_window_s": p_window.duration_s,
+                "prefill_requests": p_requests,
+            }
+        )
+        flags += [f"prefill_{f}" for f in window_quality(p_window, counter_update_s=period)]
+        if prefill_j > window.energy_j:
+            flags.append("prefill_exceeds_total")
+    cols["quality_flags"] = ";".join(flags)
+    cols["quality_ok"] = not flags
+    return cols
 
 
 def _row(
@@ -758,6 +917,10 @@ def _row(
                 np.bitwise_or.reduce([int(s.throttle_reasons) for s in states])
             ),
             "gpu_ids": list(rig.gpu_indices),
+            "gpu_uuids": [d.uuid for d in info],
+            "gpu_names": [d.name for d in info],
+            "gpu_pci_bus_ids": [d.pci_bus_id for d in info],
+            "gpu_mig_uuids": [d.mig_uuid for d in info],
             "measured_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
     )
@@ -842,6 +1005,7 @@ def rig_record(rig: Rig, config: EngineConfig) -> dict[str, Any]:
         "devices": [dataclasses.asdict(d) for d in rig.meter.device_info()],
         "system": rig.meter.system_info(),
         "idle_baseline": rig.idle.to_dict(),
+        "counter_update_s": rig.counter_update_s,
         "recorded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -975,7 +1139,7 @@ def _run_local(
                     rig.close()
                     rig = None
                 config = spec.engine_config(point)
-                gpus = (spec.gpus or tuple(range(max(spec.tp))))[: point.tp]
+                gpus = engine_gpus(spec, point.tp)
                 rig = factory(spec, config, gpus)
                 current = point.engine_key
                 prepare_rig(rig, spec)
@@ -983,7 +1147,7 @@ def _run_local(
                 record_rig(store, rig_record(rig, config))
                 if observer is not None:
                     observer.message(
-                        f"loaded {spec.model} on GPU(s) {list(gpus)} (tp={point.tp}, "
+                        f"loaded {spec.model} on GPU(s) {list(rig.gpu_indices)} (tp={point.tp}, "
                         f"max_batch_size={point.max_batch_size or 'default'}); idle baseline "
                         f"{rig.idle.power_w:.1f} W over {rig.idle.duration_s:.1f} s"
                     )

@@ -5,16 +5,32 @@ parsed for ``n_in=<int>``, ``n_out=<int>`` and optionally ``n_requests=<int>`` (
 regular expression), or the lengths are passed as constants.
 ``read_measurements(path, format="codecarbon")`` reads a file with the default options.
 
+Three facts of the real file (mlco2/codecarbon at commit
+b05965e43b690cdc53787c7577adbe6e2caf4ed9) shape the reading:
+
+- ``gpu_energy`` includes the PUE: every energy step is multiplied by the tracker's ``pue``
+  before it is added up (``emissions_tracker.py``, ``_do_measurements``: ``energy *=
+  self._pue``); the GPU energy is divided by the ``pue`` column again;
+- ``gpu_model`` is written ``"<count> x <name>"`` per model, concatenated without a separator
+  when models differ (``core/resource_tracker.py``, ``set_GPU_tracking``); ``gpu`` is the
+  name of a single model;
+- ``gpu_count`` is the number of GPUs of the machine, not of those tracked (``gpu_ids``
+  restricts the energy, not the count), so it is kept as ``gpu_count`` and ``n_gpus`` is set
+  only when given (``n_gpus=``).
+
 References
 ----------
-CodeCarbon, output ``emissions.csv``: ``duration`` [s], ``gpu_energy``, ``cpu_energy``,
-``ram_energy``, ``energy_consumed`` [kWh], ``gpu_model``, ``gpu_count``, ``project_name``,
-``task_name`` (task mode).
+CodeCarbon, output ``emissions.csv`` (``output_methods/emissions_data.py``, written by
+``output_methods/file.py`` with ``pandas.DataFrame.to_csv``): ``duration`` [s],
+``gpu_energy``, ``cpu_energy``, ``ram_energy``, ``energy_consumed`` [kWh], ``gpu_model``,
+``gpu_count``, ``pue``, ``project_name``, ``task_name`` (task mode). The fixture
+``tests/io/fixtures/codecarbon/emissions.csv`` is in that exact format.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
 import numpy as np
@@ -60,6 +76,7 @@ def read_codecarbon(
     n_out: int | None = None,
     n_requests: int | None = None,
     energy: Literal["gpu", "total"] = "gpu",
+    n_gpus: int | None = None,
 ) -> pd.DataFrame:
     """Read CodeCarbon's ``emissions.csv``: one row per tracked run (or task).
 
@@ -76,16 +93,21 @@ def read_codecarbon(
     n_in, n_out, n_requests : int, optional
         Constants for every row instead of parsing them.
     energy : {"gpu", "total"}, default "gpu"
-        ``gpu_energy`` (the GPU only, comparable with NVML-based tools) or
-        ``energy_consumed`` (CPU + GPU + RAM, times the PUE CodeCarbon applied).
+        ``gpu_energy`` divided by the ``pue`` CodeCarbon multiplied it with (the GPU only,
+        comparable with NVML-based tools) or ``energy_consumed`` (CPU + GPU + RAM, times
+        the PUE, as written).
+    n_gpus : int, optional
+        Number of GPUs the tracker measured (the length of its ``gpu_ids``, or all GPUs of
+        the machine when it had none); ``gpu_count`` cannot tell.
 
     Returns
     -------
     pandas.DataFrame
-        Validated rows: ``n_in``, ``n_out``, ``energy_j`` (kWh x 3.6e6), ``n_requests``,
-        ``time_s`` (``duration``), ``gpu`` (``gpu_model``) and ``n_gpus`` (``gpu_count``) when
-        present; the other CodeCarbon columns (emissions, power, CPU and RAM energy, ...)
-        follow unchanged, ``timestamp`` parsed.
+        Validated rows: ``n_in``, ``n_out``, ``energy_j`` (kWh x 3.6e6, the GPU energy
+        divided by ``pue``), ``n_requests``, ``time_s`` (``duration``), ``gpu`` (the name in
+        ``gpu_model`` when the machine has one GPU model) and ``n_gpus`` when given; the
+        other CodeCarbon columns (emissions, power, CPU and RAM energy, ``gpu_count``,
+        ``gpu_model``, ``pue``, ...) follow unchanged, ``timestamp`` parsed.
 
     Raises
     ------
@@ -152,27 +174,58 @@ def read_codecarbon(
             f"{column} must be a positive energy [kWh]; got {raw[column].iloc[row]!r} in row "
             f"{row} of {label} ({int(bad.sum())} bad row(s) in total).{hint}"
         )
+    joules = kwh * _J_PER_KWH
+    if energy == "gpu" and "pue" in raw.columns:
+        pue = _numbers(raw["pue"], "pue", "a power usage effectiveness (a number >= 1)", ctx)
+        bad_pue = ~np.isfinite(pue) | (pue < 1)
+        if bad_pue.any():
+            row = int(np.flatnonzero(bad_pue)[0])
+            raise MeasurementError(
+                f"pue must be a number >= 1 (CodeCarbon multiplies every energy by it); got "
+                f"{raw['pue'].iloc[row]!r} in row {row} of {label}."
+            )
+        joules = joules / pue
+        notes.append("gpu_energy divided by pue (CodeCarbon multiplies its energies by the PUE)")
     frame = pd.DataFrame(
         {
             "n_in": lengths["n_in"],
             "n_out": lengths["n_out"],
-            "energy_j": kwh * _J_PER_KWH,
+            "energy_j": joules,
             "n_requests": lengths["n_requests"],
             "time_s": raw["duration"].array,
         }
     )
     used = {"duration", column}
     if "gpu_model" in raw.columns and raw["gpu_model"].notna().all():
-        frame["gpu"] = raw["gpu_model"].astype(str).array
-        used.add("gpu_model")
+        names = [_gpu_name(str(v)) for v in raw["gpu_model"]]
+        if all(n is not None for n in names):
+            frame["gpu"] = names
+        else:
+            notes.append(
+                "gpu_model names several GPU models (or is not '<count> x <name>'): no gpu "
+                "column; gpu_model is kept as written"
+            )
+    if n_gpus is not None:
+        if isinstance(n_gpus, bool) or not isinstance(n_gpus, (int, np.integer)) or n_gpus < 1:
+            raise MeasurementError(f"n_gpus must be a positive whole number; got {n_gpus!r}.")
+        frame["n_gpus"] = int(n_gpus)
     if "gpu_count" in raw.columns:
         try:
             count = _numbers(raw["gpu_count"], "gpu_count", "a number of GPUs", ctx)
         except MeasurementError:  # not numbers: kept unchanged as an extra column
-            count = np.zeros(len(raw))
-        if np.all(count >= 1):  # NaN compares False: a missing count keeps the column as is
-            frame["n_gpus"] = raw["gpu_count"].array  # validated: whole numbers only
-            used.add("gpu_count")
+            count = np.full(len(raw), np.nan)
+        fractional = np.isfinite(count) & (count != np.floor(count))
+        if fractional.any():
+            row = int(np.flatnonzero(fractional)[0])
+            raise MeasurementError(
+                f"n_gpus must be a positive whole number; gpu_count (the machine's GPUs) is "
+                f"{raw['gpu_count'].iloc[row]!r} in row {row} of {label}, not a whole number."
+            )
+    if n_gpus is None and "gpu_count" in raw.columns:
+        notes.append(
+            "gpu_count is the number of GPUs of the machine, not of those tracked: kept as "
+            "gpu_count, no n_gpus (pass n_gpus= to set it)"
+        )
     for name in raw.columns:
         if name not in used and name not in frame.columns:
             frame[name] = raw[name].array
@@ -194,4 +247,17 @@ def read_codecarbon(
             )
         frame["timestamp"] = parsed
     notes.append(f"energy_j = {column} [kWh] * 3.6e6; time_s <- duration [s]")
+    if n_gpus is not None and "gpu_count" in raw.columns:
+        notes.append(f"n_gpus = {n_gpus} as given; gpu_count (the machine's GPUs) kept beside it")
     return _validate(frame, source=label, notes=notes)
+
+
+_GPU_MODEL = re.compile(r"(\d+) x (.+)")
+
+
+def _gpu_name(text: str) -> str | None:
+    """The GPU name in CodeCarbon's ``"<count> x <name>"``, or None (several models)."""
+    match = _GPU_MODEL.fullmatch(text.strip())
+    if match is None or re.search(r"\d+ x ", match.group(2)):
+        return None
+    return match.group(2)

@@ -5,12 +5,24 @@ the per-request JSON (``--request_json``) confirms. Anything missing or ambiguou
 :class:`~sweetspot.exceptions.MeasurementError` saying which field, where, and how to fix it.
 ``read_measurements(path, format="trtllm-bench")`` reads one report with the default options.
 
+trtllm-bench runs without ``--streaming`` by default; its per-request records then hold no
+first-token time (``first_token_timestamp = -1``, so ``time_to_first_token`` is 0 and
+``intertoken_latency`` is meaningless): TTFT and time per output token are left out for such
+runs rather than reported as measured.
+
 References
 ----------
-TensorRT-LLM, ``tensorrt_llm/bench/dataclasses/reporting.py`` (``ReportUtility.
-get_statistics_dict``: ``engine``, ``world_info``, ``request_info``, ``performance``,
-``streaming_metrics``; per-request records with ``num_input_tokens``, ``output_tokens`` and
-nanosecond timings) and pull request #11397 (whole-run GPU energy from the NVML counter).
+TensorRT-LLM (NVIDIA/TensorRT-LLM): ``tensorrt_llm/bench/dataclasses/reporting.py``
+(commit 0249976575050d2c624a5f285683c66de311a3b7, ``ReportUtility.get_statistics_dict``:
+``engine``, ``machine``, ``world_info``, ``request_info``, ``performance``,
+``streaming_metrics`` when streamed; ``get_request_info``: one ``RequestRecord`` per request,
+``tokens`` replaced by ``output`` and ``output_tokens``), ``tensorrt_llm/bench/dataclasses/
+statistics.py`` (commit 77d7fe1eb2d89753ae33a0745d1083c133064f92, ``RequestRecord``),
+``tensorrt_llm/bench/benchmark/throughput.py`` (commit
+000a01de66f0eab4ab05640711f0253f50f5209c: ``--streaming`` off by default, the report written
+with ``json.dumps(..., indent=4)``, the request file with ``json.dumps(...)``) and pull
+request #11397 (whole-run GPU energy from the NVML counter). The fixtures in
+``tests/io/fixtures/trtllm_bench/`` are in that exact format.
 """
 
 from __future__ import annotations
@@ -106,6 +118,23 @@ def _percentiles_s(values_ns: Iterable[Any]) -> dict[int, float]:
     if arr.size == 0:
         return {}
     return {q: float(np.percentile(arr, q)) * 1e-9 for q in (50, 90, 99)}
+
+
+def _streamed(entries: list[Mapping[str, Any]]) -> bool:
+    """True when every request recorded its first token (a ``--streaming`` run).
+
+    Without streaming, trtllm-bench's ``RequestRecord`` keeps ``first_token_timestamp = -1``
+    and its computed ``time_to_first_token`` is 0 (``intertoken_latency`` then divides the
+    end timestamp itself): those are not measurements.
+    """
+    if any("first_token_timestamp" in e for e in entries):
+        stamps = [e.get("first_token_timestamp") for e in entries]
+        return all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in stamps
+        )
+    values = [e.get("time_to_first_token") for e in entries]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return any(v > 0 for v in numbers)
 
 
 def _paths(value: Any, name: str) -> list[Any]:
@@ -253,9 +282,20 @@ def read_trtllm_bench(
                     )
                 lengths[name] = _exact(values[0], f"{key} in {req_file}", req_file, "")
             n_in, n_out = lengths["n_in"], lengths["n_out"]
-            for label, key in (("ttft", "time_to_first_token"), ("tpot", "intertoken_latency")):
-                for q, v in _percentiles_s(e.get(key) for e in entries).items():
-                    timing[f"{label}_p{q}_s"] = v
+            if _streamed(entries):
+                for label, key in (
+                    ("ttft", "time_to_first_token"),
+                    ("tpot", "intertoken_latency"),
+                ):
+                    for q, v in _percentiles_s(e.get(key) for e in entries).items():
+                        timing[f"{label}_p{q}_s"] = v
+            else:
+                notes.append(
+                    f"{req_file.name}: the requests were not streamed (trtllm-bench runs "
+                    "without --streaming by default), so no first-token time was recorded "
+                    "(first_token_timestamp -1, time_to_first_token 0): TTFT and time per "
+                    "output token are left out, not reported as 0; rerun with --streaming"
+                )
             for q, v in _percentiles_s(e.get("end_to_end_latency") for e in entries).items():
                 timing[f"e2e_p{q}_s"] = v
         else:

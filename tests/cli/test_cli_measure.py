@@ -241,3 +241,22 @@ def test_a_chain_of_kills_then_resume_loses_and_duplicates_nothing(tmp_path) -> 
     assert rerun.returncode == 0, rerun.stderr
     final = keys(out)
     assert len(final) == 4 and len(set(final)) == 4 and final[: len(done)] == done
+
+
+def test_measure_engine_flags(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    base = [*DONE_WHEN[:5], "--n-in", "64", "--n-out", "64", *FAST]
+    assert main([*base, "--out", str(out), "--no-prefill-window"]) == 0
+    row = json.loads((out / "points.jsonl").read_text().splitlines()[0])
+    assert "prefill_energy_j" not in row and "quality_flags" in row
+    capsys.readouterr()
+    for extra, match in (
+        (["--gpus", "GPU-8f2a"], r"fake engine takes indices only"),
+        (["--trtllm-backend", "tensorrt"], r"backend for the fake engine must be None"),
+    ):
+        assert main([*base, "--out", str(tmp_path / "x"), *extra]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and re.search(match, err[0]), err
+    with pytest.raises(SystemExit):
+        main([*base, "--out", str(tmp_path / "y"), "--gpus", "first"])
+    assert "GPU indices or GPU-/MIG- UUIDs" in capsys.readouterr().err

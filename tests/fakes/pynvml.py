@@ -19,7 +19,10 @@ the devices with :func:`fake_reset`. Time comes from :func:`time.monotonic` unle
 :func:`fake_set_clock` installs another clock.
 
 Written from the nvidia-ml-py 12/13 API (``pynvml.py``) and the NVML API reference; no code
-was copied.
+was copied. The names and parameters of every function here, and the error semantics
+(``NVMLError`` compares by ``value`` and is unhashable), are recorded from nvidia-ml-py
+13.615.71 in ``tests/fakes/snapshots/pynvml.json`` and checked by
+``tests/harness/test_harness_fakes.py``.
 """
 
 from __future__ import annotations
@@ -97,11 +100,12 @@ class NVMLError(Exception):
     def __str__(self) -> str:
         return _ERROR_STRINGS.get(self.value, f"NVML Error with code {self.value}")
 
+    # As in pynvml.py: __eq__ compares ``value`` (an AttributeError for an object without
+    # one) and, __eq__ being defined without __hash__, the errors are unhashable.
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NVMLError) and self.value == other.value
+        return bool(self.value == other.value)  # type: ignore[attr-defined]
 
-    def __hash__(self) -> int:
-        return hash(self.value)
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _error_class(code: int, name: str) -> type[NVMLError]:
@@ -152,13 +156,23 @@ class FakeDevice:
     graphics_clocks: tuple[int, ...] = tuple(range(1980, 209, -15))
     locked_clock: tuple[int, int] | None = None
     persistence: int = NVML_FEATURE_ENABLED
+    uuid_text: str | None = None
+    pci_bus: int | None = None
+    mig_uuids: tuple[str, ...] = ()
+    power_read_factor: float = 1.0
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     # power history: (time, energy [J] at that time, power [W] from then on)
     _history: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
     def uuid(self) -> str:
-        return f"GPU-fake-{self.index:04d}-0000-0000-000000000000"
+        return self.uuid_text or f"GPU-fake-{self.index:04d}-0000-0000-000000000000"
+
+    @property
+    def pci_bus_id(self) -> str:
+        """NVML's form of the PCI bus id (``domain:bus:device.function``, 8-digit domain)."""
+        bus = self.pci_bus if self.pci_bus is not None else 0x18 + 0x10 * self.index
+        return f"00000000:{bus:02X}:00.0"
 
     def _start(self, now: float) -> None:
         if not self._history:
@@ -210,6 +224,17 @@ class _Handle:
         return f"<fake nvmlDevice_t {self._device.index}>"
 
 
+class _MigHandle:
+    """Handle of a MIG instance: most device queries on it are not supported."""
+
+    def __init__(self, device: FakeDevice, uuid: str) -> None:
+        self._parent = device
+        self.uuid = uuid
+
+    def __repr__(self) -> str:
+        return f"<fake MIG nvmlDevice_t {self.uuid}>"
+
+
 _STATE: dict[str, Any] = {"init": 0, "devices": [], "clock": time.monotonic}
 
 
@@ -246,6 +271,8 @@ def _check_init() -> None:
 
 def _dev(handle: Any) -> FakeDevice:
     _check_init()
+    if isinstance(handle, _MigHandle):  # per-GPU queries (energy, power, clocks)
+        raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
     if not isinstance(handle, _Handle):
         raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
     return handle._device
@@ -292,11 +319,55 @@ def nvmlDeviceGetHandleByIndex(index: int) -> _Handle:
 
 
 def nvmlDeviceGetName(handle: Any) -> str:
+    if isinstance(handle, _MigHandle):
+        _check_init()
+        return f"{handle._parent.name} MIG 1g.10gb"
     return _dev(handle).name
 
 
 def nvmlDeviceGetUUID(handle: Any) -> str:
+    if isinstance(handle, _MigHandle):
+        _check_init()
+        return handle.uuid
     return _dev(handle).uuid
+
+
+def nvmlDeviceGetHandleByUUID(uuid: Any) -> Any:
+    _check_init()
+    text = uuid.decode() if isinstance(uuid, bytes) else str(uuid)
+    for device in _STATE["devices"]:
+        if device.uuid == text:
+            return _Handle(device)
+        if text in device.mig_uuids:
+            return _MigHandle(device, text)
+    raise NVMLError(NVML_ERROR_NOT_FOUND)
+
+
+def nvmlDeviceGetPciInfo(handle: Any) -> SimpleNamespace:
+    device = _dev(handle)
+    bus = int(device.pci_bus_id.split(":")[1], 16)
+    return SimpleNamespace(
+        busIdLegacy=device.pci_bus_id[4:].encode(),
+        domain=0,
+        bus=bus,
+        device=0,
+        pciDeviceId=0x233010DE,
+        pciSubSystemId=0x16C110DE,
+        busId=device.pci_bus_id.encode(),
+    )
+
+
+def nvmlDeviceIsMigDeviceHandle(device: Any) -> SimpleNamespace:
+    _check_init()
+    # the real binding returns the c_uint itself, not its value
+    return SimpleNamespace(value=1 if isinstance(device, _MigHandle) else 0)
+
+
+def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(migDevice: Any) -> _Handle:
+    _check_init()
+    if not isinstance(migDevice, _MigHandle):
+        raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
+    return _Handle(migDevice._parent)
 
 
 def nvmlDeviceGetPersistenceMode(handle: Any) -> int:
@@ -321,7 +392,7 @@ def nvmlDeviceGetFieldValues(handle: Any, fieldIds: list[int]) -> list[SimpleNam
         value = SimpleNamespace(dVal=0.0, uiVal=0, ulVal=0, ullVal=0, sllVal=0, siVal=0, usVal=0)
         ret = NVML_SUCCESS
         if field_id == NVML_FI_DEV_POWER_INSTANT and device.supports_instant:
-            value.uiVal = round(device.power_w * 1000)
+            value.uiVal = round(device.power_w * device.power_read_factor * 1000)
         elif field_id == NVML_FI_DEV_POWER_AVERAGE:
             value.uiVal = round(device.power_average_w() * 1000)
         else:
@@ -352,18 +423,18 @@ def nvmlDeviceGetTemperature(handle: Any, sensor: int) -> int:
     return device.temperature_c
 
 
-def nvmlDeviceGetClockInfo(handle: Any, clock_type: int) -> int:
+def nvmlDeviceGetClockInfo(handle: Any, type: int) -> int:
     device = _dev(handle)
-    if clock_type == NVML_CLOCK_MEM:
+    if type == NVML_CLOCK_MEM:
         return device.memory_clocks[0]
-    if clock_type in (NVML_CLOCK_SM, NVML_CLOCK_GRAPHICS):
+    if type in (NVML_CLOCK_SM, NVML_CLOCK_GRAPHICS):
         return device.locked_clock[1] if device.locked_clock else device.graphics_clocks[0]
     raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
 
 
-def nvmlDeviceGetMaxClockInfo(handle: Any, clock_type: int) -> int:
+def nvmlDeviceGetMaxClockInfo(handle: Any, type: int) -> int:
     device = _dev(handle)
-    if clock_type == NVML_CLOCK_MEM:
+    if type == NVML_CLOCK_MEM:
         return max(device.memory_clocks)
     return max(device.graphics_clocks)
 

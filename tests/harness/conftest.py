@@ -13,6 +13,7 @@ if str(TESTS) not in sys.path:
 
 from fakes import pynvml as fake_pynvml_module  # noqa: E402
 from fakes import tensorrt_llm as fake_trtllm_module  # noqa: E402
+from fakes.tensorrt_llm import _tensorrt_engine as fake_trt_engine_module  # noqa: E402
 from fakes.tensorrt_llm import llmapi as fake_llmapi_module  # noqa: E402
 
 
@@ -21,6 +22,7 @@ def fake_nvml(monkeypatch):
     """The fake pynvml installed as ``pynvml``, with one idle-ish device at 100 W."""
     fake_pynvml_module.fake_reset(1)
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml_module)
+    _clean_cuda_environment(monkeypatch)
     yield fake_pynvml_module
     fake_pynvml_module.fake_reset(0)
 
@@ -35,7 +37,17 @@ def fake_trtllm(monkeypatch):
     llm.fail_on_load = None
     monkeypatch.setitem(sys.modules, "tensorrt_llm", fake_trtllm_module)
     monkeypatch.setitem(sys.modules, "tensorrt_llm.llmapi", fake_llmapi_module)
+    monkeypatch.setitem(sys.modules, "tensorrt_llm._tensorrt_engine", fake_trt_engine_module)
+    _clean_cuda_environment(monkeypatch)
     return fake_trtllm_module
+
+
+def _clean_cuda_environment(monkeypatch) -> None:
+    """No CUDA_VISIBLE_DEVICES during the test, and none left after it: the in-process
+    engines set it for the GPUs they run on (setenv first, so that teardown removes it)."""
+    for name in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 FAST = {

@@ -197,7 +197,7 @@ def test_no_permission_is_reported_before_any_point(tmp_path) -> None:
 
 def test_spec_validation() -> None:
     with pytest.raises(SpecError, match="engine must be one of"):
-        spec(engine="vllm")
+        spec(engine="sglang")
     with pytest.raises(SpecError, match="n_in values must be positive integers"):
         spec(n_in=(0, 64))
     with pytest.raises(SpecError, match="lists a value twice"):

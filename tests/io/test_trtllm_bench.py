@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,42 @@ def test_hostile_json_files(tmp_path, monkeypatch) -> None:
         read_trtllm_bench(path)
     with pytest.raises(MeasurementError, match="report must be a path"):
         read_trtllm_bench(123)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ issue 15, finding 5
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trtllm_bench"
+
+
+def test_finding_5_non_streaming_requests_give_no_ttft(tmp_path) -> None:
+    """trtllm-bench without --streaming: first_token_timestamp -1, TTFT 0, TPOT ~39 s."""
+    report_data = json.loads((FIXTURES / "report_not_streamed.json").read_text())
+    assert "streaming_metrics" not in report_data
+    # this report version has no energy: the test adds one (see fixtures/README.md)
+    report_data["performance"]["total_energy_j"] = 2400.0
+    rep = write(tmp_path / "report.json", report_data)
+    df = read_trtllm_bench(rep, FIXTURES / "requests_not_streamed.json")
+    row = df.iloc[0]
+    assert (row.n_in, row.n_out, row.n_requests) == (512, 128, 4)
+    assert not any(c.startswith(("ttft_", "tpot_")) for c in df.columns)
+    assert row.e2e_p50_s == pytest.approx(4.15, abs=0.1)  # end to end is still measured
+    assert any("not streamed" in n for n in df.attrs["notes"])
+    assert row.gpu == "NVIDIA H100 80GB HBM3" and row["dtype"] == "bfloat16"
+    # the real report as written is refused for want of an energy, with the reason
+    with pytest.raises(MeasurementError, match="reports no energy"):
+        read_trtllm_bench(FIXTURES / "report_not_streamed.json")
+
+
+def test_streamed_requests_keep_their_ttft(tmp_path) -> None:
+    entries = json.loads((FIXTURES / "requests_not_streamed.json").read_text())
+    for e in entries:  # as a --streaming run records them
+        e["first_token_timestamp"] = e["start_timestamp"] + 50_000_000
+        e["time_to_first_token"] = 50_000_000
+        e["intertoken_latency"] = (e["end_timestamp"] - e["first_token_timestamp"]) / 127
+    report_data = json.loads((FIXTURES / "report_not_streamed.json").read_text())
+    report_data["performance"]["total_energy_j"] = 2400.0
+    df = read_trtllm_bench(
+        write(tmp_path / "r.json", report_data), write(tmp_path / "q.json", entries)
+    )
+    assert df["ttft_p50_s"].iloc[0] == pytest.approx(0.05)
+    assert df["tpot_p50_s"].iloc[0] < 0.1

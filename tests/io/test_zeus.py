@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sweetspot import read_measurements
@@ -151,3 +153,38 @@ def test_energies_and_start_times_are_numbers(tmp_path) -> None:
         read_zeus(_log(tmp_path, "n_in=1 n_out=1", start="yesterday"))
     df = read_zeus(_log(tmp_path, "n_in=1 n_out=1", start=""))
     assert df["timestamp"].isna().all()  # a missing start time stays missing
+
+
+# ------------------------------------------------------------------ issue 15, finding 4
+
+FIXTURE = Path(__file__).parent / "fixtures" / "zeus" / "zeus_log.csv"
+
+
+def test_finding_4_real_zeus_logs_with_unquoted_names_are_read() -> None:
+    """Zeus writes ``f"{start_time},{key},{elapsed},..."``: a name with commas is not quoted."""
+    assert '"' not in FIXTURE.read_text()  # as ZeusMonitor writes it
+    df = read_zeus(FIXTURE)
+    assert df["window_name"].tolist() == [
+        "n_in=512,n_out=128,n_requests=10",
+        "n_in=64,n_out=64,n_requests=10",
+        "prefill n_in=1024 n_out=1",
+    ]
+    assert df[["n_in", "n_out", "n_requests"]].values.tolist() == [
+        [512, 128, 10],
+        [64, 64, 10],
+        [1024, 1, 1],
+    ]
+    assert df["energy_j"].iloc[0] == pytest.approx(1603.2869999999966 + 1588.9500000000044)
+    assert df["time_s"].iloc[0] == pytest.approx(5.213004112243652)
+    assert any("rebuilt" in n for n in df.attrs["notes"])
+
+
+def test_zeus_rows_quoted_by_a_csv_tool_still_read(tmp_path) -> None:
+    path = tmp_path / "z.csv"
+    path.write_text(ZEUS)  # the first row's name is quoted (re-saved by a CSV tool)
+    assert read_zeus(path)["n_in"].tolist() == [512, 64]
+    gz = tmp_path / "z.csv.gz"
+    import gzip
+
+    gz.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    assert read_zeus(gz)["n_out"].tolist() == [128, 64, 1]

@@ -12,7 +12,18 @@ Implementations:
 - :class:`~sweetspot.harness.engines.fake.FakeEngine` (``"fake"``): a deterministic
   roofline simulation on simulated GPUs, for CPU-only machines, CI and trying the CLI;
 - :class:`~sweetspot.harness.engines.tensorrt_llm.TensorRTLLMEngine` (``"tensorrt_llm"``):
-  NVIDIA TensorRT-LLM's LLM API, imported lazily (``pip install "sweetspot[trtllm]"``).
+  NVIDIA TensorRT-LLM's LLM API, PyTorch or TensorRT backend, imported lazily
+  (``pip install "sweetspot[trtllm]"``);
+- :class:`~sweetspot.harness.engines.vllm.VllmEngine` (``"vllm"``): vLLM's offline ``LLM``,
+  run in a process of its own per engine configuration (``pip install "sweetspot[vllm]"``);
+- :class:`~sweetspot.harness.engines.transformers.TransformersEngine` (``"transformers"``):
+  PyTorch ``generate`` of Hugging Face Transformers, with random weights built from an
+  architecture or a config.json when no weights are at hand
+  (``pip install "sweetspot[transformers]"``).
+
+Every engine is measured the same way by the sweep: a window over whole batches (the total
+energy) and a window over the same batches cut at their first token (``n_out = 1``: the
+prefill energy); decode energy is their difference.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import numpy as np
 
 __all__ = ["ENGINES", "BatchResult", "Engine", "EngineConfig", "RequestTiming"]
 
-ENGINES: tuple[str, ...] = ("fake", "tensorrt_llm")
+ENGINES: tuple[str, ...] = ("fake", "tensorrt_llm", "vllm", "transformers")
 """Engine names accepted by the harness."""
 
 
@@ -48,6 +59,9 @@ class EngineConfig:
         Token budget per engine iteration (None: engine default).
     dtype : str
         Weight dtype passed to the engine (``"auto"`` lets the engine choose).
+    backend : str or None
+        Engine backend where an engine has several (TensorRT-LLM: ``"pytorch"`` or
+        ``"tensorrt"``; None: the engine's choice).
     """
 
     model: str
@@ -56,6 +70,7 @@ class EngineConfig:
     max_batch_size: int | None = None
     max_num_tokens: int | None = None
     dtype: str = "auto"
+    backend: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -66,6 +81,7 @@ class EngineConfig:
             "max_batch_size": self.max_batch_size,
             "max_num_tokens": self.max_num_tokens,
             "dtype": self.dtype,
+            "backend": self.backend,
         }
 
 

@@ -400,6 +400,10 @@ class FakeMeter:
             for g in self.gpu_indices
         )
 
+    def counter_update_period_s(self, duration_s: float = 1.0) -> float:
+        """The simulated counter's update period [s]."""
+        return COUNTER_UPDATE_S
+
     def system_info(self) -> dict[str, Any]:
         """Labels the simulation (no driver, no CUDA)."""
         return {

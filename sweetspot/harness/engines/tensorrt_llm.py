@@ -6,6 +6,11 @@ with CUDA and MPI libraries and fails to import elsewhere. Install it with
 
 What the driver does, and why:
 
+- The backend: in TensorRT-LLM 1.x ``tensorrt_llm.LLM`` is the PyTorch backend (HF ids and
+  checkpoints); a prebuilt engine directory needs ``tensorrt_llm._tensorrt_engine.LLM``.
+  ``EngineConfig.backend`` chooses (``"pytorch"`` or ``"tensorrt"``); by default an engine
+  directory (``config.json`` with ``build_config`` and ``*.engine`` files) gets the TensorRT
+  backend, anything else the PyTorch one.
 - ``LLM(model=..., tensor_parallel_size=tp, max_batch_size=..., max_num_tokens=...,
   kv_cache_config=KvCacheConfig(enable_block_reuse=False))``. Block reuse is on by default,
   and repeated prompts would then skip prefill: it is disabled for energy grids.
@@ -35,9 +40,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -47,7 +55,7 @@ from ...architecture import get_architecture
 from ...exceptions import ArchitectureError, DependencyError, DeviceError, SpecError
 from . import BatchResult, EngineConfig, RequestTiming
 
-__all__ = ["TRTLLM_INSTALL_HINT", "TensorRTLLMEngine"]
+__all__ = ["TRTLLM_INSTALL_HINT", "TensorRTLLMEngine", "is_engine_dir"]
 
 TRTLLM_INSTALL_HINT = (
     'pip install "sweetspot[trtllm]" (Linux with CUDA and MPI; see the TensorRT-LLM '
@@ -85,6 +93,9 @@ class TensorRTLLMEngine:
     vocab_size : int, optional
         Upper bound of the random prompt token ids; read from the engine's tokenizer, else
         from the architecture preset, else 32000.
+    environ : mapping, optional
+        ``CUDA_VISIBLE_DEVICES`` of the engine's GPUs, applied before TensorRT-LLM starts
+        (the engine runs in this process and the MPI workers it spawns).
 
     Raises
     ------
@@ -97,24 +108,51 @@ class TensorRTLLMEngine:
     name = "tensorrt_llm"
     simulated = False
 
-    def __init__(self, config: EngineConfig, *, vocab_size: int | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        vocab_size: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.config = config
+        self.environ = dict(environ or {})
         self._vocab = vocab_size
         self._llm: Any = None
         self._module: ModuleType | None = None
         self._sampling_params: Any = None
         self._sampling_keys: dict[str, Any] = {}
         self._kwargs: dict[str, Any] = {}
+        self.backend: str | None = None
+        if config.backend not in (None, "pytorch", "tensorrt"):
+            raise SpecError(
+                f"the tensorrt_llm engine's backend is 'pytorch' or 'tensorrt' (a prebuilt "
+                f"engine directory); got {config.backend!r}."
+            )
+
+    def _backend(self) -> str:
+        """The backend asked for, else 'tensorrt' for an engine directory, else 'pytorch'."""
+        if self.config.backend is not None:
+            return self.config.backend
+        return "tensorrt" if is_engine_dir(self.config.model_path) else "pytorch"
 
     # -- lifecycle -----------------------------------------------------------------------
     def load(self) -> None:
         """Import ``tensorrt_llm`` and build the ``LLM`` (idempotent)."""
         if self._llm is not None:
             return
+        # the engine's GPUs (UUIDs), for this process and the MPI workers it spawns
+        os.environ.update(self.environ)
         trtllm = import_trtllm("tensorrt_llm")
         llmapi = import_trtllm("tensorrt_llm.llmapi")
         self._module = trtllm
-        llm_cls = getattr(trtllm, "LLM", None) or llmapi.LLM
+        self.backend = self._backend()
+        if self.backend == "tensorrt":
+            # TensorRT-LLM 1.x: tensorrt_llm.LLM is the PyTorch backend; prebuilt engine
+            # directories need the TensorRT backend's class
+            llm_cls = import_trtllm("tensorrt_llm._tensorrt_engine").LLM
+        else:
+            llm_cls = getattr(trtllm, "LLM", None) or llmapi.LLM
         self._sampling_params = getattr(trtllm, "SamplingParams", None) or llmapi.SamplingParams
         kv_config = llmapi.KvCacheConfig(enable_block_reuse=False)
         kwargs: dict[str, Any] = {
@@ -134,9 +172,11 @@ class TensorRTLLMEngine:
             self._llm = llm_cls(**kwargs)
         except Exception as exc:
             raise DeviceError(
-                f"TensorRT-LLM could not load {kwargs['model']!r} with tensor_parallel_size="
-                f"{self.config.tp}: {exc}. Check the model id or path, that {self.config.tp} "
-                "GPU(s) are visible (CUDA_VISIBLE_DEVICES), and that the weights fit."
+                f"TensorRT-LLM ({self.backend} backend) could not load {kwargs['model']!r} with "
+                f"tensor_parallel_size={self.config.tp}: {exc}. Check the model id or path "
+                "(a prebuilt engine directory needs --trtllm-backend tensorrt), that "
+                f"{self.config.tp} GPU(s) are visible (CUDA_VISIBLE_DEVICES), and that the "
+                "weights fit."
             ) from exc
         if self._vocab is None:
             self._vocab = self._find_vocab_size()
@@ -159,6 +199,7 @@ class TensorRTLLMEngine:
         passed["kv_cache_config"] = {"enable_block_reuse": False}
         return {
             "engine": "tensorrt_llm",
+            "backend": self.backend,
             "version": version,
             "simulated": False,
             "config": self.config.to_dict(),
@@ -267,15 +308,48 @@ class TensorRTLLMEngine:
         return {k: (n_out if v == "n_out" else v) for k, v in self._sampling_keys.items()}
 
     def _find_vocab_size(self) -> int:
-        tokenizer = getattr(self._llm, "tokenizer", None)
-        for attr in ("vocab_size",):
-            value = getattr(tokenizer, attr, None)
-            if isinstance(value, int) and value > _FIRST_TOKEN_ID:
-                return value
+        """Upper bound of the prompt token ids: the Hugging Face tokenizer inside
+        TensorRT-LLM's wrapper, else the architecture preset, else 32000.
+
+        The wrapper (``tensorrt_llm.llmapi.tokenizer.TransformersTokenizer``) has no
+        ``vocab_size`` of its own: with transformers 5 the attribute it inherits from
+        ``PreTrainedTokenizerBase`` raises ``NotImplementedError``, so every lookup here is
+        guarded and the wrapped tokenizer (``.tokenizer``) is asked first.
+        """
+        wrapper = getattr(self._llm, "tokenizer", None)
+        for tokenizer in (getattr(wrapper, "tokenizer", None), wrapper):
+            if tokenizer is None:
+                continue
+            for read in (lambda t: t.vocab_size, len):
+                try:
+                    value = read(tokenizer)
+                except Exception:  # NotImplementedError, AttributeError, TypeError, ...
+                    continue
+                if (
+                    isinstance(value, int)
+                    and not isinstance(value, bool)
+                    and value > _FIRST_TOKEN_ID
+                ):
+                    return value
         try:
             return get_architecture(self.config.model).vocab_size
         except ArchitectureError:
             return 32000
+
+
+def is_engine_dir(path: str | None) -> bool:
+    """True for a directory holding a TensorRT engine built by ``trtllm-build`` (a
+    ``config.json`` with a ``build_config`` and ``*.engine`` files)."""
+    if not path:
+        return False
+    root = Path(path)
+    config = root / "config.json"
+    if not (root.is_dir() and config.is_file() and any(root.glob("*.engine"))):
+        return False
+    try:
+        return "build_config" in json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
 
 
 def _plain(value: Any) -> Any:
