@@ -3,17 +3,20 @@
 ``sweetspot measure`` (a command of :mod:`sweetspot.cli`) turns a model into an
 (n_in, n_out) energy grid; this package is its library side:
 
+- :mod:`~sweetspot.harness.devices` -- the engine's GPUs (``CUDA_VISIBLE_DEVICES``, UUIDs,
+  MIG) resolved to NVML devices: :func:`resolve_gpus`;
 - :mod:`~sweetspot.harness.meter` -- :class:`EnergyMeter` protocol, :class:`NvmlMeter` (NVML
-  total-energy counter, instant-power timeline), :func:`measure_idle`;
-- :mod:`~sweetspot.harness.engines` -- the engine protocol, the TensorRT-LLM driver and the
-  deterministic fake engine with its simulated GPUs;
+  total-energy counter, instant-power timeline), :func:`measure_idle`, :func:`window_quality`;
+- :mod:`~sweetspot.harness.engines` -- the engine protocol, the TensorRT-LLM, vLLM and
+  Transformers drivers and the deterministic fake engine with its simulated GPUs;
 - :mod:`~sweetspot.harness.knobs` -- locked clocks and power limits, always reset;
 - :mod:`~sweetspot.harness.sweep` -- :class:`SweepSpec`, :func:`run_sweep`, the local executor;
 - :mod:`~sweetspot.harness.store` -- the crash-safe store read by
   :func:`sweetspot.read_measurements`;
 - :mod:`~sweetspot.harness.ray_executor` -- :class:`RayExecutor`: the points as Ray tasks.
 
-Optional dependencies (``pynvml``, ``tensorrt_llm``, ``ray``) are imported lazily; the fake
+Optional dependencies (``pynvml``, ``tensorrt_llm``, ``vllm``, ``torch``/``transformers``,
+``ray``) are imported lazily; the fake
 engine needs none of them. See ``docs/measuring.md``.
 """
 
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .clock import Clock, RealClock, SimClock
+    from .devices import GpuDevice, engine_environment, resolve_gpus
     from .engines import BatchResult, Engine, EngineConfig, RequestTiming
     from .knobs import DeviceControl, Knobs, NvmlControl, apply_knobs, terminate_on_signals
     from .meter import (
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
         PowerSample,
         Window,
         measure_idle,
+        window_quality,
     )
     from .store import MeasurementStore
     from .sweep import (
@@ -61,6 +66,7 @@ __all__ = [
     "Engine",
     "EngineConfig",
     "Executor",
+    "GpuDevice",
     "IdleBaseline",
     "Knobs",
     "LocalExecutor",
@@ -79,11 +85,14 @@ __all__ = [
     "Window",
     "apply_knobs",
     "build_rig",
+    "engine_environment",
     "measure_idle",
     "measure_point",
+    "resolve_gpus",
     "run_sweep",
     "summarize_repeats",
     "terminate_on_signals",
+    "window_quality",
 ]
 
 # Loaded on first use: the sweep and the store load pandas, and the command's argument parser
@@ -92,6 +101,9 @@ _LAZY = {
     "Clock": ".clock",
     "RealClock": ".clock",
     "SimClock": ".clock",
+    "GpuDevice": ".devices",
+    "engine_environment": ".devices",
+    "resolve_gpus": ".devices",
     "BatchResult": ".engines",
     "Engine": ".engines",
     "EngineConfig": ".engines",
@@ -109,6 +121,7 @@ _LAZY = {
     "PowerSample": ".meter",
     "Window": ".meter",
     "measure_idle": ".meter",
+    "window_quality": ".meter",
     "MeasurementStore": ".store",
     "Executor": ".sweep",
     "LocalExecutor": ".sweep",
