@@ -166,10 +166,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _busy(text: str) -> Any:
+    """A rich spinner on stderr while a long step runs, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        import contextlib
+
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(text)
+
+
 def _cmd_tables_build(args: argparse.Namespace) -> int:
     from ..tables import build_tables, write_tables
 
-    table = build_tables(args.data, k=args.k, seed=args.seed)
+    with _busy("building the tables: every family on every source (a few seconds)"):
+        table = build_tables(args.data, k=args.k, seed=args.seed)
     for p in write_tables(table, args.out):
         print(f"wrote {p}")
     print(f"{len(table['fits'])} fits, {len(table['pooled'])} pooled fits")
@@ -344,7 +356,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.plots:
         from ..plot import save_overview_figures, save_report_figures
 
-        written = save_report_figures({k: r for k, (_, r) in fits.items()}, args.plots)
+        with _busy(f"writing the figures of {len(fits)} fits to {args.plots}"):
+            written = save_report_figures({k: r for k, (_, r) in fits.items()}, args.plots)
         by_source: dict[str, dict[str, Any]] = {}
         for entry, res in fits.values():
             if entry.get("size_family") and res.theta is not None:
