@@ -15,62 +15,62 @@ command start without pandas, SciPy or matplotlib.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import attach
 from ._version import __version__
 
 #: Public name -> the module (under ``sweetspot``) that defines it, imported on first use.
 _LAZY: dict[str, str] = {
-    "Architecture": "architecture",
-    "ArchitectureError": "exceptions",
-    "CVResult": "fitting",
-    "DependencyError": "exceptions",
-    "DeviceError": "exceptions",
-    "ExtrapolationWarning": "exceptions",
-    "FitError": "exceptions",
-    "FitResult": "result",
-    "IllConditionedWarning": "exceptions",
-    "MeasurementError": "exceptions",
-    "ModelSpec": "models",
-    "NegativeCoefficientWarning": "exceptions",
-    "NoOptimumError": "exceptions",
-    "NonPhysicalWarning": "exceptions",
-    "SimulatedDataWarning": "exceptions",
-    "SpecError": "exceptions",
-    "StoreError": "exceptions",
-    "ServingConfig": "serving",
-    "SweetSpot": "optimum",
-    "SweetspotError": "exceptions",
-    "SweetspotWarning": "exceptions",
-    "TableError": "exceptions",
-    "count_terms": "counts",
-    "cross_validate": "fitting",
-    "cross_validate_parquet": "fitting",
-    "energy": "optimum",
-    "energy_per_token": "optimum",
-    "fit": "fitting",
-    "fit_parquet": "fitting",
-    "flops": "counts",
-    "get_architecture": "architecture",
-    "list_architectures": "architecture",
-    "list_params": "tables",
-    "load_params": "tables",
-    "load_pooled": "tables",
-    "max_input_tokens": "plan",
-    "memory_bytes": "counts",
-    "min_energy_per_token": "optimum",
-    "optimal_n_out": "optimum",
-    "optimal_n_out_total": "optimum",
-    "plan": "plan",
-    "policy_savings": "plan",
-    "predict_energy": "tables",
-    "read_measurements": "io",
-    "recommend_max_tokens": "plan",
-    "sweet_spot": "optimum",
-    "tokens_per_joule": "optimum",
-    "truncate_prompt": "plan",
-    "workload_energy": "plan",
+    "Architecture": ".architecture",
+    "ArchitectureError": ".exceptions",
+    "CVResult": ".fitting",
+    "DependencyError": ".exceptions",
+    "DeviceError": ".exceptions",
+    "ExtrapolationWarning": ".exceptions",
+    "FitError": ".exceptions",
+    "FitResult": ".result",
+    "IllConditionedWarning": ".exceptions",
+    "MeasurementError": ".exceptions",
+    "ModelSpec": ".models",
+    "NegativeCoefficientWarning": ".exceptions",
+    "NoOptimumError": ".exceptions",
+    "NonPhysicalWarning": ".exceptions",
+    "SimulatedDataWarning": ".exceptions",
+    "SpecError": ".exceptions",
+    "StoreError": ".exceptions",
+    "ServingConfig": ".serving",
+    "SweetSpot": ".optimum",
+    "SweetspotError": ".exceptions",
+    "SweetspotWarning": ".exceptions",
+    "TableError": ".exceptions",
+    "count_terms": ".counts",
+    "cross_validate": ".fitting",
+    "cross_validate_parquet": ".fitting",
+    "energy": ".optimum",
+    "energy_per_token": ".optimum",
+    "fit": ".fitting",
+    "fit_parquet": ".fitting",
+    "flops": ".counts",
+    "get_architecture": ".architecture",
+    "list_architectures": ".architecture",
+    "list_params": ".tables",
+    "load_params": ".tables",
+    "load_pooled": ".tables",
+    "max_input_tokens": ".plan",
+    "memory_bytes": ".counts",
+    "min_energy_per_token": ".optimum",
+    "optimal_n_out": ".optimum",
+    "optimal_n_out_total": ".optimum",
+    "plan": ".plan",
+    "policy_savings": ".plan",
+    "predict_energy": ".tables",
+    "read_measurements": ".io",
+    "recommend_max_tokens": ".plan",
+    "sweet_spot": ".optimum",
+    "tokens_per_joule": ".optimum",
+    "truncate_prompt": ".plan",
+    "workload_energy": ".plan",
 }
 
 #: Modules reachable as attributes (``sweetspot.io``, ``sweetspot.tables``...) on first use.
@@ -192,16 +192,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name, or a submodule, the first time it is used."""
-    module = _LAZY.get(name, name if name in _SUBMODULES else None)
-    if module is None:
-        raise AttributeError(f"module 'sweetspot' has no attribute {name!r}")
-    mod = importlib.import_module(f".{module}", __name__)
-    value = mod if module == name else getattr(mod, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
+__getattr__, __dir__ = attach(__name__, _LAZY, __all__, _SUBMODULES)

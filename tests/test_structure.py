@@ -155,8 +155,8 @@ def test_all_is_sorted_and_complete() -> None:
     assert checked == set(sweetspot._LAZY)
     for name in sweetspot.__all__:
         assert hasattr(sweetspot, name), name
-        if name in sweetspot._LAZY and name != sweetspot._LAZY[name]:
-            module = importlib.import_module(f"sweetspot.{sweetspot._LAZY[name]}")
+        if name in sweetspot._LAZY and f".{name}" != sweetspot._LAZY[name]:
+            module = importlib.import_module(sweetspot._LAZY[name], "sweetspot")
             assert getattr(sweetspot, name) is getattr(module, name), name
 
 
