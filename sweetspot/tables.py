@@ -32,10 +32,9 @@ import warnings
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ._version import __version__
@@ -49,8 +48,11 @@ from .exceptions import (
     TableError,
 )
 from .optimum import N_IN_GRID
-from .result import BoundFit, FitResult
+from .result import BoundFit, FitResult, read_json_file
 from .serving import PAPER_GPU, PAPER_SERVING, GPUSpec, ServingConfig, get_gpu, load_architecture
+
+if TYPE_CHECKING:  # pandas loads only where a frame is built (tables build / list)
+    import pandas as pd
 
 __all__ = [
     "N_IN_GRID",
@@ -230,6 +232,8 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
     dict
         The table (JSON-safe), as written to ``params.json``.
     """
+    import pandas as pd
+
     from .evaluate import evaluate, families_for, summarise
     from .fitting import FitData, fit
     from .io import read_measurements
@@ -450,6 +454,8 @@ def _serving_pooled(source: str, folder: Path) -> tuple[list[dict[str, Any]], st
     recommended and why."""
     from dataclasses import replace
 
+    import pandas as pd
+
     from .evaluate import (
         BEST_SERVING_FAMILY,
         evaluate_serving,
@@ -536,6 +542,8 @@ def _with_meta(res: FitResult, source: str, data: pd.DataFrame, g: pd.DataFrame)
 
 def table_to_frame(table: Mapping[str, Any]) -> pd.DataFrame:
     """Flatten a table's fits to one row per (model, GPU, family) (the ``params.csv``)."""
+    import pandas as pd
+
     rows = []
     for f in table["fits"]:
         r: dict[str, Any] = {
@@ -597,8 +605,6 @@ def write_tables(table: Mapping[str, Any], out_dir: str | Path | None = None) ->
 # ---------------------------------------------------------------------------------------
 def read_table(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a parameter table (the shipped one by default)."""
-    from .result import read_json_file
-
     p = Path(path) if path is not None else _data_file("params.json")
     table = read_json_file(str(p), "parameter table")
     if not isinstance(table, dict) or table.get("format") != TABLE_FORMAT:
@@ -826,7 +832,8 @@ def resolve_params(
     TableError
         The file is missing (for a name that looks like a path: it ends in ``.json`` or holds
         a path separator), unreadable or not a fit; a file of several fits without ``#GROUP``
-        (the message lists the groups), an unknown group; or no unique published fit.
+        (the message lists the groups), an unknown group, ``#GROUP`` on a file of one fit; or
+        no unique published fit.
 
     Examples
     --------
@@ -836,27 +843,26 @@ def resolve_params(
     """
     path, _, group = name_or_file.partition("#")
     if os.path.isfile(path):
-        if not group:
-            try:
-                return FitResult.from_json(path)
-            except TableError:
-                pass  # maybe a file of several fits (sweetspot fit --group ... --save)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                doc = json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise TableError(f"cannot read saved fit {path!r}: {exc}") from exc
+        doc = read_json_file(path, "saved fit")
         groups = (
             [k for k, v in doc.items() if isinstance(v, dict) and "spec" in v]
             if isinstance(doc, dict)
             else []
         )
-        if not groups:
-            return FitResult.from_json(path)  # raises the precise TableError
         if not group:
+            try:
+                return FitResult.from_dict(doc)
+            except TableError:
+                if not groups:  # not a file of several fits either: the precise error
+                    raise
             raise TableError(
                 f"{path} holds {len(groups)} fits ({', '.join(groups)}); pick one with "
                 f"'{path}#{groups[0]}' (FILE#GROUP)."
+            )
+        if not groups:
+            FitResult.from_dict(doc)  # a broken file: the precise TableError
+            raise TableError(
+                f"{path} holds one fit, not a file of several; drop '#{group}' to use it."
             )
         if group not in doc:
             raise TableError(f"{path} has no fit named {group!r}; it holds {', '.join(groups)}.")

@@ -160,10 +160,16 @@ def test_resolve_params_errors(saved_fits, tmp_path) -> None:
         resolve_params("absent.json")
     broken = tmp_path / "broken.json"
     broken.write_text('{"spec": ')
-    with pytest.raises(TableError, match="cannot read saved fit"):
-        resolve_params(f"{broken}#a")
-    with pytest.raises(TableError):
-        resolve_params(str(broken))
+    single, _, _, _ = saved_fits
+    with pytest.raises(TableError, match=r"holds one fit, not a file of several; drop '#a'"):
+        resolve_params(f"{single}#a")  # was silently ignored: the group named nothing
+    nan = tmp_path / "nan.json"
+    nan.write_text(groups.read_text().replace('"mape": ', '"mape": NaN, "x": ', 1))
+    with pytest.raises(TableError, match="non-standard JSON number NaN"):
+        resolve_params(f"{nan}#a")  # a file of groups is read as strictly as a single fit
+    for name in (f"{broken}#a", str(broken)):  # the strict reader's message, either way
+        with pytest.raises(TableError, match=r"saved fit .*broken\.json.* is not valid JSON"):
+            resolve_params(name)
     with pytest.raises(TableError, match="no published fit for model='no-such-llm-xyz'"):
         resolve_params("no-such-llm-xyz")
 

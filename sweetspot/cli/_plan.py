@@ -104,6 +104,7 @@ def serving_model_from(args: argparse.Namespace) -> Any:
         serving=cfg,
         family=args.family,
         allow_other_gpu=args.allow_other_gpu,
+        path=getattr(args, "table", None),
     )
 
 

@@ -79,3 +79,18 @@ def test_evaluate_needs_data_or_the_surfaces(capsys, tmp_path) -> None:
     assert main(["evaluate", "x.csv", "--paper-surfaces", str(tmp_path)]) == 1
     assert main(["evaluate", "--paper-surfaces", str(tmp_path)]) == 1
     assert "cannot read the paper's Table 5" in capsys.readouterr().err
+
+
+def test_report_arch_reads_the_table_it_is_given(capsys, tmp_path) -> None:
+    """``report --arch --table X`` takes the serving constants from X, not the shipped table
+    (it used to print X's source details over the shipped constants)."""
+    from sweetspot.tables import SERVING_SOURCE, read_table
+
+    table = read_table()
+    table["pooled"] = [p for p in table["pooled"] if p.get("source") != SERVING_SOURCE]
+    path = tmp_path / "no-serving.json"
+    path.write_text(json.dumps(table))
+    assert main(["report", "--arch", "llama-3.1-8b", "--n-in", "64"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--arch", "llama-3.1-8b", "--n-in", "64", "--table", str(path)]) == 1
+    assert "no serving constants" in capsys.readouterr().err
