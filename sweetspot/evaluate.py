@@ -36,6 +36,7 @@ from .architecture import Architecture, get_architecture
 from .exceptions import ArchitectureError, FitError, SpecError, SweetspotWarning, TableError
 from .fitting import FitData, cross_validate, fit
 from .models import ModelSpec
+from .optimum import N_IN_GRID, energy
 from .serving import PAPER_GPU, PAPER_SERVING, GPUSpec, ServingConfig, concurrency, get_gpu
 
 __all__ = [
@@ -416,8 +417,8 @@ def paper_comparison(table: pd.DataFrame, *, column: str = "mape") -> pd.DataFra
 # ---------------------------------------------------------------------------------------
 # the SweetSpot paper's 13 H100 surfaces: pooled serving physics
 # ---------------------------------------------------------------------------------------
-#: The paper's grid: n_in and n_out in 64, 128, ..., 4096 [tokens].
-PAPER_LEVELS: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096)
+#: The paper's grid: n_in and n_out in 64, 128, ..., 4096 [tokens] (the default n_in grid).
+PAPER_LEVELS: tuple[int, ...] = N_IN_GRID
 
 #: The serving family the project documents as its best (docs/serving.md).
 BEST_SERVING_FAMILY = "serving"
@@ -492,11 +493,11 @@ def paper_surfaces(
     from .io import read_measurements
 
     gpu_spec = get_gpu(gpu)
-    levels = np.array(PAPER_LEVELS, dtype=float)
+    levels = np.array(N_IN_GRID, dtype=float)
     ni, no = (a.ravel() for a in np.meshgrid(levels, levels, indexing="ij"))
     frames = []
     for name, t in paper_thetas(folder).items():
-        e = t[0] * ni * ni + t[1] * ni * no + t[2] * ni + t[3] * no * no + t[4] + t[5] * no
+        e = energy(t, ni, no)
         arch = get_architecture(name)
         frames.append(
             pd.DataFrame(
@@ -795,10 +796,10 @@ def figure_effects(
         paper_setting = (fig_no == 1 and setting == 1000) or (fig_no == 4 and setting == 1024)
         if model in thetas and paper_setting:
             if quantity in ("min", "max"):
-                eta = go / _theta_energy(thetas[model], gi, go)
+                eta = go / energy(thetas[model], gi, go)
                 t5 = float(eta.min() if quantity == "min" else eta.max())
             elif quantity == "at":
-                t5 = float(n_out / _theta_energy(thetas[model], float(n_in), float(n_out)))
+                t5 = float(n_out / energy(thetas[model], float(n_in), float(n_out)))
         rows.append(
             {
                 "figure": fig_no,
@@ -813,15 +814,3 @@ def figure_effects(
             }
         )
     return pd.DataFrame.from_records(rows)
-
-
-def _theta_energy(t: Any, n_in: Any, n_out: Any) -> Any:
-    """The six-term energy of one request [J] (DESIGN.md section 2)."""
-    return (
-        t[0] * n_in * n_in
-        + t[1] * n_in * n_out
-        + t[2] * n_in
-        + t[3] * n_out * n_out
-        + t[4]
-        + t[5] * n_out
-    )

@@ -69,6 +69,7 @@ __all__ = [
     "Truncation",
     "WorkloadEnergy",
     "energy_budget",
+    "format_joules",
     "max_input_tokens",
     "plot_savings",
     "policy_savings",
@@ -1009,21 +1010,18 @@ def _summarise(e: NDArray[np.float64], ni: NDArray[np.float64], no: NDArray[np.f
 
 
 def _warn_mix(params: Any, ni: NDArray[np.float64], no: NDArray[np.float64], e: NDArray) -> None:
-    from .result import FitResult
-
-    if isinstance(params, FitResult):
-        lo_i, hi_i = params.n_in_range
-        lo_o, hi_o = params.n_out_range
-        if all(math.isfinite(v) for v in (lo_i, hi_i, lo_o, hi_o)):
-            out = (ni < lo_i) | (ni > hi_i) | (no < lo_o) | (no > hi_o)
-            if np.any(out):
-                warnings.warn(
-                    f"{int(out.sum())} of {out.size} requests ({100 * out.mean():.1f} %) lie "
-                    f"outside the fitted range (n_in {lo_i:g}..{hi_i:g}, n_out {lo_o:g}.."
-                    f"{hi_o:g}); their energies are extrapolated.",
-                    ExtrapolationWarning,
-                    stacklevel=3,
-                )
+    box = fitted_box(params)  # a FitResult or a BoundFit; None for a bare theta
+    if box is not None:
+        (lo_i, hi_i), (lo_o, hi_o) = box
+        out = (ni < lo_i) | (ni > hi_i) | (no < lo_o) | (no > hi_o)
+        if np.any(out):
+            warnings.warn(
+                f"{int(out.sum())} of {out.size} requests ({100 * out.mean():.1f} %) lie "
+                f"outside the fitted range (n_in {lo_i:g}..{hi_i:g}, n_out {lo_o:g}.."
+                f"{hi_o:g}); their energies are extrapolated.",
+                ExtrapolationWarning,
+                stacklevel=3,
+            )
     if np.any(e <= 0):
         warnings.warn(
             f"the model predicts non-positive energy for {int((e <= 0).sum())} requests "
@@ -1234,8 +1232,12 @@ def policy_savings(
 
 
 # ---------------------------------------------------------------------------- figure -----
-def _fmt_j(x: float) -> str:
-    """Energy with a readable SI prefix, e.g. ``118.4 kJ``."""
+def format_joules(x: float) -> str:
+    """Energy [J] as text with a readable SI prefix, e.g. ``118.4 kJ`` (4 significant digits).
+
+    >>> format_joules(118_400.0)
+    '118.4 kJ'
+    """
     for scale, unit in ((1e9, "GJ"), (1e6, "MJ"), (1e3, "kJ")):
         if abs(x) >= scale:
             return f"{x / scale:.4g} {unit}"
@@ -1264,8 +1266,8 @@ def plot_savings(savings: PolicySavings, *, title: str | None = None) -> Figure:
     ax_h, ax_c = fig.subplots(1, 2)
     bins = np.geomspace(pos.min(), pos.max() * 1.0001, 60)
     labels = (
-        f"before (mean {_fmt_j(savings.before.mean_j)})",
-        f"after {savings.policy} (mean {_fmt_j(savings.after.mean_j)})",
+        f"before (mean {format_joules(savings.before.mean_j)})",
+        f"after {savings.policy} (mean {format_joules(savings.after.mean_j)})",
     )
     fills = (False, True)
     for data, label, colour, filled in zip(

@@ -53,7 +53,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_lengths
 from .exceptions import NoOptimumError, SpecError
-from .optimum import DEFAULT_N_OUT_MAX, ThetaLike, energy, sweet_spot
+from .optimum import DEFAULT_N_OUT_MAX, N_IN_GRID, ThetaLike, energy, sweet_spot
 from .result import BoundFit, FitResult
 
 if TYPE_CHECKING:
@@ -80,9 +80,6 @@ __all__ = [
     "save_serving_figures",
     "serving_efficiency",
 ]
-
-#: The SweetSpot paper's grid: n_in and n_out in 64, 128, ..., 4096 [tokens].
-PAPER_LEVELS: tuple[float, ...] = tuple(float(2**k) for k in range(6, 13))
 
 #: Default length range of the efficiency figures [tokens] (widened to the fitted range).
 DEFAULT_RANGE: tuple[float, float] = (64.0, 4096.0)
@@ -700,8 +697,8 @@ def efficiency_by_group(
 def normalised_efficiency_heatmap(
     fits: Mapping[str, ThetaLike],
     *,
-    n_in: ArrayLike = PAPER_LEVELS,
-    n_out: ArrayLike = PAPER_LEVELS,
+    n_in: ArrayLike = N_IN_GRID,
+    n_out: ArrayLike = N_IN_GRID,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -1373,7 +1370,7 @@ def paper_figure1(
     -------
     matplotlib.figure.Figure
     """
-    from .evaluate import PAPER_LEVELS, figure_effects, figure_serving, paper_thetas
+    from .evaluate import figure_effects, figure_serving, paper_thetas
 
     res = _published(fit_result)
     model = "Falcon-RW (7.5B)"
@@ -1397,7 +1394,7 @@ def paper_figure1(
         title=f"{model}, n_in = 64: predicted",
     )  # fmt: skip
     eff = figure_effects(res, folder=folder, gpu=gpu or res.gpu or "h100-sxm")
-    levels = np.array(PAPER_LEVELS, dtype=float)
+    levels = np.array(N_IN_GRID, dtype=float)
     gi, go = (a.ravel() for a in np.meshgrid(levels, levels, indexing="ij"))
     colors = _colors(len(settings))
     for k, (n, c) in enumerate(zip(settings, colors, strict=True)):
@@ -1415,10 +1412,7 @@ def paper_figure1(
                 fmt="none", ecolor="black", capsize=6, lw=1.5, gid=f"paper-range-{n}",
             )  # fmt: skip
         if theta is not None and n == 1000:
-            t = theta
-            eta = go / (
-                t[0] * gi * gi + t[1] * gi * go + t[2] * gi + t[3] * go * go + t[4] + t[5] * go
-            )
+            eta = go / energy(theta, gi, go)
             ax_r.vlines(k + 0.32, eta.min(), eta.max(), color="0.45", lw=3, gid="table5-range")
     ax_r.plot([], [], color="0.25", lw=9, label="predicted range over the 7x7 grid (colours: left)")
     ax_r.errorbar(

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -188,6 +188,36 @@ def _batch_range(v: _Validator, d: Mapping[str, Any]) -> tuple[float, float]:
             f"saved field 'batch_range' must be 0 < lo <= hi; got {_brief(d['batch_range'])}."
         )
     return (lo, hi)
+
+
+def _nonpositive(
+    predict: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+    n_in_range: tuple[float, float],
+    n_out_range: tuple[float, float],
+    points: int,
+    where: str,
+) -> str | None:
+    """Why ``predict`` is not a physical energy over the box (some prediction ``<= 0`` J on a
+    ``points x points`` grid log-spaced over it, corners included), or None; None too for a
+    box without finite positive bounds."""
+    lo_i, hi_i = n_in_range
+    lo_o, hi_o = n_out_range
+    if not all(math.isfinite(v) and v > 0 for v in (lo_i, hi_i, lo_o, hi_o)):
+        return None
+    ni, no = np.meshgrid(
+        np.geomspace(lo_i, hi_i, points), np.geomspace(lo_o, hi_o, points), indexing="ij"
+    )
+    e = predict(ni, no)
+    bad = ~(e > 0)
+    if not np.any(bad):
+        return None
+    k = int(np.argmin(np.where(bad, e, np.inf)))
+    return (
+        f"predicted energy <= 0 J at {int(bad.sum())} of {bad.size} points of the fitted "
+        f"range{where} (n_in {lo_i:g}..{hi_i:g}, n_out {lo_o:g}..{hi_o:g}), e.g. "
+        f"E({ni.flat[k]:.0f}, {no.flat[k]:.0f}) = {e.flat[k]:.3g} J: not a physical model of "
+        "this data"
+    )
 
 
 def _float_or_none(x: float) -> float | None:
@@ -652,13 +682,6 @@ class FitResult:
         architecture of a pooled fit and at both ends of the fitted batch sizes; any
         prediction ``<= 0`` J is not physical. None for a fit without ranges.
         """
-        lo_i, hi_i = self.n_in_range
-        lo_o, hi_o = self.n_out_range
-        if not all(math.isfinite(v) and v > 0 for v in (lo_i, hi_i, lo_o, hi_o)):
-            return None
-        ni, no = np.meshgrid(
-            np.geomspace(lo_i, hi_i, points), np.geomspace(lo_o, hi_o, points), indexing="ij"
-        )
         archs: list[Architecture | None] = [None]
         batches: list[float | None] = [None]
         if self.spec.is_physical:
@@ -667,17 +690,18 @@ class FitResult:
             batches = [lo_b] if lo_b == hi_b else [lo_b, hi_b]
         for arch in archs:
             for bs in batches:
-                e = self.predict(ni, no, architecture=arch, batch_size=bs, warn=False)
-                bad = ~(e > 0)
-                if np.any(bad):
-                    k = int(np.argmin(np.where(bad, e, np.inf)))
-                    where = f" for {arch.name}" if arch is not None and len(archs) > 1 else ""
-                    return (
-                        f"predicted energy <= 0 J at {int(bad.sum())} of {bad.size} points of "
-                        f"the fitted range{where} (n_in {lo_i:g}..{hi_i:g}, n_out "
-                        f"{lo_o:g}..{hi_o:g}), e.g. E({ni.flat[k]:.0f}, {no.flat[k]:.0f}) = "
-                        f"{e.flat[k]:.3g} J: not a physical model of this data"
-                    )
+                where = f" for {arch.name}" if arch is not None and len(archs) > 1 else ""
+                why = _nonpositive(
+                    lambda ni, no, arch=arch, bs=bs: self.predict(
+                        ni, no, architecture=arch, batch_size=bs, warn=False
+                    ),
+                    self.n_in_range,
+                    self.n_out_range,
+                    points,
+                    where,
+                )
+                if why is not None:
+                    return why
         return None
 
     # -- reporting -------------------------------------------------------------------------
@@ -1077,21 +1101,13 @@ class BoundFit:
 
     def non_physical(self, *, points: int = 17) -> str | None:
         """Why the bound model's energy is not positive over the fitted box, or None."""
-        lo_i, hi_i = self.n_in_range
-        lo_o, hi_o = self.n_out_range
-        if not all(math.isfinite(v) and v > 0 for v in (lo_i, hi_i, lo_o, hi_o)):
-            return None
-        ni, no = np.meshgrid(
-            np.geomspace(lo_i, hi_i, points), np.geomspace(lo_o, hi_o, points), indexing="ij"
+        return _nonpositive(
+            lambda ni, no: self.predict(ni, no, warn=False),
+            self.n_in_range,
+            self.n_out_range,
+            points,
+            f" for {self.architecture.name}",
         )
-        e = self.predict(ni, no, warn=False)
-        bad = ~(e > 0)
-        if np.any(bad):
-            return (
-                f"predicted energy <= 0 J at {int(bad.sum())} of {bad.size} points of the "
-                f"fitted range for {self.architecture.name}"
-            )
-        return None
 
     def describe(self) -> str:
         """One line: the family, the LLM, the GPU and the serving configuration."""

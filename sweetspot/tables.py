@@ -370,10 +370,10 @@ def build_tables(data_dir: str | Path, *, k: int = 5, seed: int = 0) -> dict[str
 def _reported_fits(source: str, folder: Path) -> list[dict[str, Any]]:
     """Table entries of a source that publishes coefficients: the SweetSpot paper's Table 5.
 
-    Its theta order is (theta0, theta1, ..., theta5) with theta0 the per-token constant;
-    here t1..t5 = theta1..theta5 and t6 = theta0 (SOURCE.md beside the data).
+    The coefficients come reordered by :func:`sweetspot.evaluate.paper_thetas`.
     """
     from .architecture import get_architecture
+    from .evaluate import paper_thetas
     from .models import THETA_NAMES, THETA_UNITS, ModelSpec
 
     info = SOURCES[source]
@@ -386,8 +386,9 @@ def _reported_fits(source: str, folder: Path) -> list[dict[str, Any]]:
     model_tab = rows("table2_models.csv")
     out: list[dict[str, Any]] = []
     levels = [float(n) for n in N_IN_GRID]
+    thetas = paper_thetas(folder)
     for name, row in rows("table5_theta.csv").items():
-        theta = [float(row[f"theta{i}"]) for i in (1, 2, 3, 4, 5, 0)]
+        theta = [float(t) for t in thetas[name]]
         paper_mape = {fam: float(mape_tab[name][col]) for col, fam in PAPER_MAPE_COLUMNS.items()}
         try:
             preset = get_architecture(name).name

@@ -520,6 +520,20 @@ def test_workload_warnings(quad_fit: ss.FitResult) -> None:
         plan.workload_energy([0, 0, -1e-3, 0, 1.0, 0.0], [10, 5000], [1, 1])
 
 
+def test_workload_on_a_bound_serving_model_warns_outside_its_range() -> None:
+    """The pooled serving constants bound to an LLM carry a fitted box too: a request mix
+    beyond it is marked extrapolated (it used to pass silently for a BoundFit)."""
+    from sweetspot.tables import serving_model
+
+    bound = serving_model("llama-3.1-8b")
+    (lo_i, hi_i), _ = ss.optimum.fitted_box(bound)
+    with pytest.warns(ExtrapolationWarning, match=r"1 of 2 requests \(50.0 %\) lie outside"):
+        plan.workload_energy(bound, [lo_i, 2 * hi_i], [100, 100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan.workload_energy(bound, [lo_i, hi_i], [100, 100])  # inside: silent
+
+
 @pytest.mark.parametrize(
     ("n_in", "n_out", "match"),
     [

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ._args import FORMAT_CHOICES, LOSS_CHOICES, N_IN_DEFAULT, flags_named, int_list
-from ._plan import serving_model_from, serving_options
+from ._plan import gpu_line, serving_model_from, serving_options
 
 __all__ = ["register"]
 
@@ -239,9 +239,7 @@ def _report_arch(args: argparse.Namespace) -> int:
         f"{fit.n_in_range[0]:g}..{fit.n_in_range[1]:g}, n_out "
         f"{fit.n_out_range[0]:g}..{fit.n_out_range[1]:g}"
     )
-    gpu = bound.gpu or fit.gpu
-    other = "" if gpu == fit.gpu else f" (EXTRAPOLATED: constants fitted on {fit.gpu})"
-    print(f"   GPU {gpu}{other}; {bound.serving.describe()}")
+    print(f"   {gpu_line(bound)}")
     print(
         f"   {'n_in':>6} {'n_out*':>9} {'J/token':>10} {'tokens/J':>9} "
         f"{'E(n_in, n_out*) J':>18} {'batch':>6}"

@@ -15,17 +15,19 @@ import json
 import math
 from typing import Any
 
+from ..plan import format_joules
 from ._args import POLICY_CHOICES, flags_named, int_list
 
 __all__ = ["register"]
 
 
-def _fmt_j(x: float) -> str:
-    """Energy with a readable SI prefix, e.g. ``118.4 kJ``."""
-    for scale, unit in ((1e9, "GJ"), (1e6, "MJ"), (1e3, "kJ")):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g} {unit}"
-    return f"{x:.4g} J"
+def gpu_line(bound: Any) -> str:
+    """``GPU h100-sxm; <serving>`` for a bound serving model, marked EXTRAPOLATED when the
+    constants were fitted on another GPU."""
+    fitted = bound.fit.gpu
+    gpu = bound.gpu or fitted
+    other = "" if gpu == fitted else f" (EXTRAPOLATED: constants fitted on {fitted})"
+    return f"GPU {gpu}{other}; {bound.serving.describe()}"
 
 
 def _describe(res: Any) -> str:
@@ -153,6 +155,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     budgets = {"budget_j": args.budget_j, "max_j_per_token": args.max_j_per_token}
     has_budget = args.budget_j is not None or args.max_j_per_token is not None
     records = []
+    longest_for: dict[float, int | None] = {}
     for i, ni in enumerate(n_in):
         n_out = float(args.n_out if args.n_out is not None else rec[i])
         e = float(energy(res, ni, n_out))
@@ -172,12 +175,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         if has_budget:
             budget = float(energy_budget(n_out, **budgets))
             keep = int(max_input_tokens(res, n_out, **budgets, n_in_max=ni))
-            try:
-                longest: int | None = int(max_input_tokens(res, n_out, **budgets))
-            except SpecError:
-                # a prompt fits (keep >= 1), so the one refusal left is an unbounded answer:
-                # a fit whose energy stops growing with n_in
-                longest = None
+            if n_out not in longest_for:  # one search per output length, not per n_in
+                try:
+                    longest_for[n_out] = int(max_input_tokens(res, n_out, **budgets))
+                except SpecError:
+                    # a prompt fits (keep >= 1), so the one refusal left is an unbounded
+                    # answer: a fit whose energy stops growing with n_in
+                    longest_for[n_out] = None
+            longest = longest_for[n_out]
             r.update(
                 budget_j=budget,
                 within_budget=e <= budget,
@@ -192,9 +197,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"plan from the {_describe(res)}")
     if bound:
         lomo = res.meta.get("lomo_mape_mean")
-        gpu = res.gpu or res.fit.gpu
-        other = "" if gpu == res.fit.gpu else f" (EXTRAPOLATED: constants fitted on {res.fit.gpu})"
-        print(f"GPU {gpu}{other}; {res.serving.describe()}")
+        print(gpu_line(res))
         if lomo is not None:
             print(f"held-out check: leave-one-model-out MAPE {lomo:.2f} % on the 13 LLMs")
     if why:
@@ -211,14 +214,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         extra = f" (slack {100 * args.slack:g} %)" if args.slack else ""
         print(f"  recommended max_tokens   {r['max_tokens']}{extra}")
         print(
-            f"  energy at n_out = {r['n_out']:<6d} {_fmt_j(r['energy_j'])} per request, "
-            f"{_fmt_j(r['energy_per_token_j'])}/token"
+            f"  energy at n_out = {r['n_out']:<6d} {format_joules(r['energy_j'])} per request, "
+            f"{format_joules(r['energy_per_token_j'])}/token"
         )
         if bound:
             print(f"  requests in flight       {r['batch_size']:.0f} (concurrency rule)")
         if has_budget:
             state = "within" if r["within_budget"] else "OVER"
-            print(f"  budget                   {_fmt_j(r['budget_j'])} per request: {state}")
+            print(f"  budget                   {format_joules(r['budget_j'])} per request: {state}")
             longest = r["max_input_tokens"]
             beyond = longest is not None and not lo_i <= longest <= hi_i
             mark = f" (extrapolated: the fitted n_in is {lo_i:g}..{hi_i:g})" if beyond else ""
@@ -230,7 +233,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             if r["truncate_to"] < r["n_in"]:
                 print(
                     f"  truncate the prompt to   {r['truncate_to']} tokens "
-                    f"({_fmt_j(r['energy_j'])} -> {_fmt_j(r['energy_after_j'])})"
+                    f"({format_joules(r['energy_j'])} -> {format_joules(r['energy_after_j'])})"
                 )
             else:
                 print("  prompt                   keep as is (within budget)")
@@ -278,7 +281,7 @@ def _cmd_workload(args: argparse.Namespace) -> int:
     print(f"policy: {what}")
     print(f"{'':<28}{'before':>14}{'after':>14}{'change':>10}")
 
-    def row(name: str, x: float, y: float, fmt: Any = _fmt_j) -> None:
+    def row(name: str, x: float, y: float, fmt: Any = format_joules) -> None:
         ch = f"{100 * (y - x) / x:+.1f} %" if x else ""
         print(f"{name:<28}{fmt(x):>14}{fmt(y):>14}{ch:>10}")
 
@@ -288,7 +291,7 @@ def _cmd_workload(args: argparse.Namespace) -> int:
     row("total energy", b.total_j, a.total_j)
     row("output tokens", b.n_out_total, a.n_out_total, lambda v: f"{v:,.0f}")
     row("prompt tokens", b.n_in_total, a.n_in_total, lambda v: f"{v:,.0f}")
-    row("energy per output token", b.j_per_output_token, a.j_per_output_token, _fmt_j)
+    row("energy per output token", b.j_per_output_token, a.j_per_output_token, format_joules)
     n_changed = int(sav.changed.sum())
     print(
         f"requests changed: {n_changed} of {b.n_requests} ({100 * sav.fraction_changed:.1f} %): "
@@ -299,7 +302,7 @@ def _cmd_workload(args: argparse.Namespace) -> int:
             f"still over budget: {int(sav.over_budget.sum())} requests (no prompt length fits "
             "at their output length; left as they are)"
         )
-    print(f"total saving: {_fmt_j(sav.saving_j)} ({100 * sav.saving_fraction:.1f} %)")
+    print(f"total saving: {format_joules(sav.saving_j)} ({100 * sav.saving_fraction:.1f} %)")
     if sav.capped.any():
         print(
             f"note: capping shortens what users receive: {int(sav.capped.sum())} answers cut, "

@@ -35,7 +35,6 @@ class Stats:
     """
 
     n: int = 0
-    y_sum: float = 0.0
     ape_sum: float = 0.0
     ape_max: float = 0.0
     sq_sum: float = 0.0  # sum of squared residuals
@@ -58,7 +57,6 @@ class Stats:
         resid = pred - y
         rel = resid / y
         self.n += int(y.size)
-        self.y_sum += float(y.sum())
         self.sq_sum += float(resid @ resid)
         self.sq_w += float(rel @ rel) if loss in ("relative", "mape") else float(resid @ resid)
         np.abs(rel, out=rel)

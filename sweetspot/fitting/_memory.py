@@ -35,7 +35,6 @@ def fit_data(
     archs: Mapping[str, Architecture],
     loss: str,
     *,
-    emit_warnings: bool = True,
     data_warnings: tuple[tuple[str, type[Warning]], ...] = (),
 ) -> FitResult:
     """Fit ``spec`` to the rows of ``d`` (validated) and assemble the FitResult."""
@@ -100,9 +99,8 @@ def fit_data(
         facts=d.facts,
         data_warnings=data_warnings,
     )
-    if emit_warnings:
-        for text, cat in msgs[len(data_warnings) :]:  # the data's were raised when read
-            warnings.warn(text, cat, stacklevel=3)
+    for text, cat in msgs[len(data_warnings) :]:  # the data's were raised when read
+        warnings.warn(text, cat, stacklevel=3)
     return res
 
 
