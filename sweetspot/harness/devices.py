@@ -111,23 +111,28 @@ class _Physical:
     pci_bus_id: str
 
 
+def _count(nv: ModuleType) -> int:
+    return int(nvml_call(nv, "counting GPUs", nv.nvmlDeviceGetCount))
+
+
+def _open(nv: ModuleType, i: int) -> _Physical:
+    """The GPU at NVML index ``i``: its handle, UUID, name and PCI bus id ("" if unknown)."""
+    h = nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i)
+    uuid = decode(nvml_call(nv, f"reading the UUID of GPU {i}", nv.nvmlDeviceGetUUID, h))
+    name = decode(nvml_call(nv, f"reading the name of GPU {i}", nv.nvmlDeviceGetName, h))
+    pci = ""
+    fn = getattr(nv, "nvmlDeviceGetPciInfo", None)
+    if fn is not None:
+        try:
+            pci = decode(fn(h).busId)
+        except Exception as exc:
+            if nvml_error_code(nv, exc) is None and not isinstance(exc, AttributeError):
+                raise
+    return _Physical(i, h, uuid, name, pci)
+
+
 def _physical(nv: ModuleType) -> list[_Physical]:
-    count = int(nvml_call(nv, "counting GPUs", nv.nvmlDeviceGetCount))
-    out = []
-    for i in range(count):
-        h = nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i)
-        uuid = decode(nvml_call(nv, f"reading the UUID of GPU {i}", nv.nvmlDeviceGetUUID, h))
-        name = decode(nvml_call(nv, f"reading the name of GPU {i}", nv.nvmlDeviceGetName, h))
-        pci = ""
-        fn = getattr(nv, "nvmlDeviceGetPciInfo", None)
-        if fn is not None:
-            try:
-                pci = decode(fn(h).busId)
-            except Exception as exc:
-                if nvml_error_code(nv, exc) is None and not isinstance(exc, AttributeError):
-                    raise
-        out.append(_Physical(i, h, uuid, name, pci))
-    return out
+    return [_open(nv, i) for i in range(_count(nv))]
 
 
 def _device(p: _Physical, mig: str | None = None) -> GpuDevice:
@@ -230,6 +235,17 @@ def resolve_gpus(
         An entry that matches no GPU, an ambiguous index, fewer visible devices than
         needed, or one physical GPU listed twice.
     """
+    return _resolve(nvml, requested, count, environ=environ)[0]
+
+
+def _resolve(
+    nvml: ModuleType,
+    requested: Sequence[int | str] | None,
+    count: int,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[tuple[GpuDevice, ...], list[_Physical]]:
+    """:func:`resolve_gpus`, and every physical GPU it opened (with its NVML handle)."""
     env = os.environ if environ is None else environ
     gpus = _physical(nvml)
     if not gpus:
@@ -280,7 +296,7 @@ def resolve_gpus(
             + "); its energy counter cannot be split between them. Give each engine "
             "device its own GPU."
         )
-    return tuple(chosen)
+    return tuple(chosen), gpus
 
 
 def engine_environment(devices: Sequence[GpuDevice]) -> dict[str, str]:

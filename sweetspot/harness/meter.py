@@ -47,7 +47,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..exceptions import DeviceError, SpecError
 from ._nvml import decode, import_pynvml, nvml_call, nvml_error_code
 from .clock import Clock, RealClock
-from .devices import GpuDevice, resolve_gpus
+from .devices import GpuDevice, _count, _device, _open, _Physical, _resolve
 
 __all__ = [
     "MIN_COUNTER_UPDATES",
@@ -308,6 +308,11 @@ class EnergyMeter(Protocol):
         """Provenance of each measured GPU."""
         ...
 
+    def counter_update_period_s(self, duration_s: float = 1.0) -> float:
+        """Update period of the energy counter, from polling it for ``duration_s`` [s]
+        (NaN when it changed too rarely to tell)."""
+        ...
+
     def system_info(self) -> dict[str, Any]:
         """Driver, CUDA and binding versions."""
         ...
@@ -530,19 +535,20 @@ class NvmlMeter:
             if n_gpus is not None:
                 if gpu_indices is not None:
                     raise SpecError("pass either gpu_indices (NVML indices) or n_gpus, not both.")
-                devices = resolve_gpus(nv, gpus, int(n_gpus), environ=environ)
+                devices, opened = _resolve(nv, gpus, int(n_gpus), environ=environ)
+                handle_of = {p.index: p.handle for p in opened}
+                handles = [handle_of[d.nvml_index] for d in devices]
             else:
-                devices = self._by_nvml_index(gpu_indices)
+                chosen = self._by_nvml_index(gpu_indices)
+                devices = tuple(_device(p) for p in chosen)
+                handles = [p.handle for p in chosen]
         except BaseException:
             self.close()
             raise
         self.devices: tuple[GpuDevice, ...] = devices
         self.gpu_indices: tuple[int, ...] = tuple(d.nvml_index for d in devices)
-        indices = list(self.gpu_indices)
-        self._handles = [
-            nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i) for i in indices
-        ]
-        for index, handle in zip(indices, self._handles, strict=True):
+        self._handles = handles  # opened while resolving the devices
+        for index, handle in zip(self.gpu_indices, self._handles, strict=True):
             try:
                 nvml_call(
                     nv,
@@ -767,10 +773,10 @@ class NvmlMeter:
         """The NVML bindings in use."""
         return self._nvml
 
-    def _by_nvml_index(self, gpu_indices: Sequence[int] | None) -> tuple[GpuDevice, ...]:
-        """The GPUs at these NVML indices (all by default), with their UUIDs."""
+    def _by_nvml_index(self, gpu_indices: Sequence[int] | None) -> list[_Physical]:
+        """The GPUs at these NVML indices (all by default), opened, with their UUIDs."""
         nv = self._nvml
-        count = int(nvml_call(nv, "counting GPUs", nv.nvmlDeviceGetCount))
+        count = _count(nv)
         indices = list(range(count)) if gpu_indices is None else [int(i) for i in gpu_indices]
         if not indices:
             raise DeviceError("no GPU to measure: NVML reports 0 devices on this machine.")
@@ -780,15 +786,7 @@ class NvmlMeter:
                 f"GPU index {bad[0]} does not exist: NVML reports {count} GPU(s), indices "
                 f"0..{count - 1}. Pick indices from `nvidia-smi -L`."
             )
-        out = []
-        for i in indices:
-            h = nvml_call(nv, f"opening GPU {i}", nv.nvmlDeviceGetHandleByIndex, i)
-            uuid = decode(nvml_call(nv, f"reading the UUID of GPU {i}", nv.nvmlDeviceGetUUID, h))
-            name = decode(nvml_call(nv, f"reading the name of GPU {i}", nv.nvmlDeviceGetName, h))
-            info = self._optional(lambda h=h: nv.nvmlDeviceGetPciInfo(h))
-            pci = decode(info.busId) if info is not None else ""
-            out.append(GpuDevice(nvml_index=i, uuid=uuid, name=name, pci_bus_id=pci))
-        return tuple(out)
+        return [_open(nv, i) for i in indices]
 
     def counter_update_period_s(self, duration_s: float = 1.0) -> float:
         """Measure the update period of the first GPU's energy counter [s].

@@ -220,7 +220,22 @@ def run_points_on_ray(
     for point in pending:
         configs.setdefault(point.engine_key, _Config(point.engine_key, [])).points.append(point)
     waiting = list(configs.values())
-    active: list[_Config] = []
+    active: list[_Config] = []  # started: only these hold an actor and a placement group
+
+    def stop(config: _Config, *, close: bool = True) -> None:
+        """Kill the actor (after closing its rig when ``close``) and free its GPUs."""
+        if config.actor is not None:
+            if close:
+                with contextlib.suppress(Exception):
+                    ray.get(config.actor.close.remote(), timeout=60)
+            with contextlib.suppress(Exception):
+                ray.kill(config.actor, no_restart=True)
+            config.actor = None
+        if config.group is not None:
+            with contextlib.suppress(Exception):
+                remove_placement_group(config.group)
+            config.group = None
+
     try:
         nodes = _node_gpus(ray)
         largest = max(nodes, default=0.0)
@@ -266,18 +281,6 @@ def run_points_on_ray(
             config.current = config.points.pop(0)
             config.ref = config.actor.measure.remote(config.current)
 
-        def stop(config: _Config) -> None:
-            if config.actor is not None:
-                with contextlib.suppress(Exception):
-                    ray.get(config.actor.close.remote(), timeout=60)
-                with contextlib.suppress(Exception):
-                    ray.kill(config.actor, no_restart=True)
-                config.actor = None
-            if config.group is not None:
-                with contextlib.suppress(Exception):
-                    remove_placement_group(config.group)
-                config.group = None
-
         while waiting or active:
             # start configurations while the cluster has GPUs for them
             in_use = sum(c.key[0] for c in active)
@@ -318,20 +321,11 @@ def run_points_on_ray(
                 stop(config)
                 active.remove(config)
     finally:
-        for config in active:
+        for config in active:  # best effort while unwinding: no graceful close
             if config.ref is not None:
-                with contextlib.suppress(Exception):  # best effort while unwinding
+                with contextlib.suppress(Exception):
                     ray.cancel(config.ref, force=True)
-            with contextlib.suppress(Exception):
-                if config.actor is not None:
-                    ray.kill(config.actor, no_restart=True)
-            with contextlib.suppress(Exception):
-                if config.group is not None:
-                    remove_placement_group(config.group)
-        for config in waiting:
-            with contextlib.suppress(Exception):
-                if config.group is not None:
-                    remove_placement_group(config.group)
+            stop(config, close=False)
         if started:
             ray.shutdown()
 

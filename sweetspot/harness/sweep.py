@@ -54,7 +54,7 @@ import pandas as pd
 from ..exceptions import ArchitectureError, MeasurementError, SpecError, StoreError
 from ..io import MAX_TOKENS
 from .clock import Clock, RealClock
-from .engines import ENGINES, Engine, EngineConfig
+from .engines import ENGINE_BACKENDS, ENGINES, Engine, EngineConfig, check_tp
 from .knobs import DeviceControl, Knobs, apply_knobs, terminate_on_signals
 from .meter import EnergyMeter, IdleBaseline, Window, measure_idle, window_quality
 from .store import MANIFEST, MeasurementStore
@@ -320,7 +320,7 @@ class SweepSpec:
             if v is not None and not isinstance(v, str):
                 raise SpecError(f"{name} must be a string; got {type(v).__name__} {v!r}.")
         if self.backend is not None:
-            allowed = {"tensorrt_llm": ("pytorch", "tensorrt")}.get(self.engine, ())
+            allowed = tuple(ENGINE_BACKENDS.get(self.engine, {}))
             if self.backend not in allowed:
                 choice = (
                     f"one of {', '.join(repr(a) for a in allowed)}"
@@ -330,11 +330,7 @@ class SweepSpec:
                 raise SpecError(
                     f"backend for the {self.engine} engine must be {choice}; got {self.backend!r}."
                 )
-        if self.engine == "transformers" and max(self.tp) > 1:
-            raise SpecError(
-                f"the transformers engine runs on one GPU (tp=1); got tp={max(self.tp)}. Use "
-                "--engine vllm or tensorrt_llm for tensor parallelism."
-            )
+        check_tp(self.engine, max(self.tp))
         if not isinstance(self.prefill_window, bool):
             raise SpecError(f"prefill_window must be True or False; got {self.prefill_window!r}.")
         if self.gpus is not None:
@@ -700,7 +696,8 @@ def _local_factory(spec: SweepSpec) -> RigFactory:
         return build_rig
     from .engines.fake import SimulatedNode
 
-    gpus = spec.gpus or tuple(range(max(spec.tp)))
+    gpus = spec.gpus or engine_gpus(spec, max(spec.tp))
+    assert gpus is not None  # the fake engine always gets device indices
     node = SimulatedNode(max(int(g) for g in gpus) + 1, time_scale=spec.fake_time_scale)
 
     def factory(s: SweepSpec, config: EngineConfig, indices: Any) -> Rig:
@@ -723,9 +720,8 @@ def prepare_rig(rig: Rig, spec: SweepSpec) -> None:
     period of the energy counter."""
     rig.engine.load()
     rig.idle = measure_idle(rig.meter, rig.clock, spec.idle_s)
-    period = getattr(rig.meter, "counter_update_period_s", None)
-    if callable(period):
-        rig.counter_update_s = float(period(min(1.0, max(0.35, spec.idle_s))))
+    poll_s = min(1.0, max(0.35, spec.idle_s))
+    rig.counter_update_s = float(rig.meter.counter_update_period_s(poll_s))
 
 
 # -------------------------------------------------------------------------- one point

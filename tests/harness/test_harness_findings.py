@@ -178,7 +178,7 @@ def test_finding_3_ray_frees_the_gpus_of_each_configuration(tmp_path, keep_signa
 def test_finding_7_vocab_size_lookup_survives_the_real_tokenizer_wrapper(fake_trtllm) -> None:
     engine = TensorRTLLMEngine(EngineConfig(model="some/unknown-model"))
     engine.load()  # the wrapper's vocab_size raises NotImplementedError (transformers 5)
-    assert engine._vocab == 32000  # read from the wrapped HF tokenizer
+    assert engine._vocab == 50257  # read from the wrapped HF tokenizer, not the fallback
     result = engine.run(8, 4, 2, concurrency=2, seed=0)
     assert all(r.n_out == 4 for r in result.requests)
 

@@ -29,16 +29,114 @@ prefill energy); decode energy is their difference.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["ENGINES", "BatchResult", "Engine", "EngineConfig", "RequestTiming"]
+from ...exceptions import ArchitectureError, SpecError
+
+__all__ = [
+    "ENGINES",
+    "ENGINE_BACKENDS",
+    "ONE_GPU_ENGINES",
+    "BatchResult",
+    "Engine",
+    "EngineConfig",
+    "RequestTiming",
+]
 
 ENGINES: tuple[str, ...] = ("fake", "tensorrt_llm", "vllm", "transformers")
 """Engine names accepted by the harness."""
+
+# The rules below are read both by SweepSpec (at validation) and by the drivers.
+
+ENGINE_BACKENDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"tensorrt_llm": MappingProxyType({"pytorch": "", "tensorrt": "a prebuilt engine directory"})}
+)
+"""The values of ``EngineConfig.backend`` each engine accepts besides None, with what each
+is for (an engine missing here has no backend choice)."""
+
+ONE_GPU_ENGINES: frozenset[str] = frozenset({"transformers"})
+"""Engines without tensor parallelism (``tp`` must be 1)."""
+
+FIRST_TOKEN_ID = 100
+"""Lowest random prompt token id: tokenizers keep their special tokens in the low ids."""
+
+FALLBACK_VOCAB_SIZE = 32000
+"""Upper bound of the prompt token ids when neither the tokenizer nor a preset knows it."""
+
+
+def check_backend(engine: str, backend: str | None) -> None:
+    """Raise :class:`~sweetspot.exceptions.SpecError` if ``engine`` has no ``backend``."""
+    allowed = ENGINE_BACKENDS.get(engine, {})
+    if backend is None or backend in allowed:
+        return
+    if not allowed:
+        raise SpecError(f"the {engine} engine has no backend choice; got {backend!r}.")
+    choices = " or ".join(
+        f"{name!r} ({what})" if what else repr(name) for name, what in allowed.items()
+    )
+    raise SpecError(f"the {engine} engine's backend is {choices}; got {backend!r}.")
+
+
+def check_tp(engine: str, tp: int) -> None:
+    """Raise :class:`~sweetspot.exceptions.SpecError` if ``engine`` cannot run on ``tp``
+    GPUs (an engine of :data:`ONE_GPU_ENGINES` with ``tp != 1``)."""
+    if engine in ONE_GPU_ENGINES and tp != 1:
+        raise SpecError(
+            f"the {engine} engine runs on one GPU (tp=1); got tp={tp}. Use "
+            "--engine vllm or tensorrt_llm for tensor parallelism."
+        )
+
+
+def check_run_arguments(n_in: int, n_out: int, n_requests: int, concurrency: int) -> None:
+    """Raise :class:`~sweetspot.exceptions.SpecError` unless the arguments of
+    :meth:`Engine.run` are all at least 1."""
+    if min(n_in, n_out, n_requests, concurrency) < 1:
+        raise SpecError(
+            "n_in, n_out, n_requests and concurrency must all be >= 1; got "
+            f"{n_in}, {n_out}, {n_requests} and {concurrency}."
+        )
+
+
+def random_prompts(
+    rng: np.random.Generator, vocab_size: int, n_requests: int, n_in: int
+) -> list[list[int]]:
+    """``n_requests`` prompts of ``n_in`` random token ids in
+    ``[FIRST_TOKEN_ID, vocab_size)`` (at least one id wide)."""
+    high = max(vocab_size, FIRST_TOKEN_ID + 1)
+    ids: list[list[int]] = rng.integers(FIRST_TOKEN_ID, high, size=(n_requests, n_in)).tolist()
+    return ids
+
+
+def vocab_size_of(tokenizers: Iterable[Any], model: str) -> int:
+    """Upper bound of the prompt token ids: the first of ``tokenizers`` whose
+    ``vocab_size`` (else ``len``) is an int above :data:`FIRST_TOKEN_ID`, else the
+    architecture preset of ``model``, else :data:`FALLBACK_VOCAB_SIZE`.
+
+    Every lookup is guarded: tokenizer wrappers may raise anything (``NotImplementedError``
+    from transformers 5's ``PreTrainedTokenizerBase``, ``AttributeError``, ...); None
+    entries are skipped.
+    """
+    for tokenizer in tokenizers:
+        if tokenizer is None:
+            continue
+        for read in (lambda t: t.vocab_size, len):
+            try:
+                value = read(tokenizer)
+            except Exception:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool) and value > FIRST_TOKEN_ID:
+                return value
+    from ...architecture import get_architecture  # kept off the CLI parser's import path
+
+    try:
+        return get_architecture(model).vocab_size
+    except ArchitectureError:
+        return FALLBACK_VOCAB_SIZE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -56,7 +56,7 @@ from ...counts import count_terms
 from ...exceptions import DeviceError, SpecError
 from ..clock import SimClock
 from ..meter import COUNTER_UPDATE_S, DeviceInfo, DeviceState, PowerSample, Window
-from . import BatchResult, EngineConfig, RequestTiming
+from . import BatchResult, EngineConfig, RequestTiming, check_run_arguments
 
 __all__ = [
     "FakeControl",
@@ -622,11 +622,7 @@ class FakeEngine:
         """
         if not self._loaded:
             self.load()
-        if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise SpecError(
-                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
-                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
-            )
+        check_run_arguments(n_in, n_out, n_requests, concurrency)
         rng = np.random.default_rng(seed)
         width = min(concurrency, self.max_batch_size, self._kv_capacity(n_in, n_out))
         requests: list[RequestTiming] = []

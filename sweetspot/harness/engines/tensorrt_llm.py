@@ -51,9 +51,17 @@ from typing import Any
 
 import numpy as np
 
-from ...architecture import get_architecture
-from ...exceptions import ArchitectureError, DependencyError, DeviceError, SpecError
-from . import BatchResult, EngineConfig, RequestTiming
+from ...exceptions import DependencyError, DeviceError
+from . import (
+    FALLBACK_VOCAB_SIZE,
+    BatchResult,
+    EngineConfig,
+    RequestTiming,
+    check_backend,
+    check_run_arguments,
+    random_prompts,
+    vocab_size_of,
+)
 
 __all__ = ["TRTLLM_INSTALL_HINT", "TensorRTLLMEngine", "is_engine_dir"]
 
@@ -61,7 +69,6 @@ TRTLLM_INSTALL_HINT = (
     'pip install "sweetspot[trtllm]" (Linux with CUDA and MPI; see the TensorRT-LLM '
     "installation guide)"
 )
-_FIRST_TOKEN_ID = 100  # skip the low ids, where tokenizers keep their special tokens
 
 
 def import_trtllm(name: str = "tensorrt_llm") -> ModuleType:
@@ -124,11 +131,7 @@ class TensorRTLLMEngine:
         self._sampling_keys: dict[str, Any] = {}
         self._kwargs: dict[str, Any] = {}
         self.backend: str | None = None
-        if config.backend not in (None, "pytorch", "tensorrt"):
-            raise SpecError(
-                f"the tensorrt_llm engine's backend is 'pytorch' or 'tensorrt' (a prebuilt "
-                f"engine directory); got {config.backend!r}."
-            )
+        check_backend(self.name, config.backend)
 
     def _backend(self) -> str:
         """The backend asked for, else 'tensorrt' for an engine directory, else 'pytorch'."""
@@ -223,14 +226,9 @@ class TensorRTLLMEngine:
             length than asked for.
         """
         self.load()
-        if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise SpecError(
-                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
-                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
-            )
-        rng = np.random.default_rng(seed)
-        high = max(int(self._vocab or 32000), _FIRST_TOKEN_ID + 1)
-        prompts = rng.integers(_FIRST_TOKEN_ID, high, size=(n_requests, n_in)).tolist()
+        check_run_arguments(n_in, n_out, n_requests, concurrency)
+        vocab = int(self._vocab or FALLBACK_VOCAB_SIZE)
+        prompts = random_prompts(np.random.default_rng(seed), vocab, n_requests, n_in)
         params = self._sampling_params(max_tokens=n_out, **self._sampling_keys_for(n_out))
         coroutine = self._run_all(prompts, params, concurrency, n_in, n_out)
         try:
@@ -313,28 +311,12 @@ class TensorRTLLMEngine:
 
         The wrapper (``tensorrt_llm.llmapi.tokenizer.TransformersTokenizer``) has no
         ``vocab_size`` of its own: with transformers 5 the attribute it inherits from
-        ``PreTrainedTokenizerBase`` raises ``NotImplementedError``, so every lookup here is
-        guarded and the wrapped tokenizer (``.tokenizer``) is asked first.
+        ``PreTrainedTokenizerBase`` raises ``NotImplementedError``, so every lookup is
+        guarded (:func:`~sweetspot.harness.engines.vocab_size_of`) and the wrapped tokenizer
+        (``.tokenizer``) is asked first.
         """
         wrapper = getattr(self._llm, "tokenizer", None)
-        for tokenizer in (getattr(wrapper, "tokenizer", None), wrapper):
-            if tokenizer is None:
-                continue
-            for read in (lambda t: t.vocab_size, len):
-                try:
-                    value = read(tokenizer)
-                except Exception:  # NotImplementedError, AttributeError, TypeError, ...
-                    continue
-                if (
-                    isinstance(value, int)
-                    and not isinstance(value, bool)
-                    and value > _FIRST_TOKEN_ID
-                ):
-                    return value
-        try:
-            return get_architecture(self.config.model).vocab_size
-        except ArchitectureError:
-            return 32000
+        return vocab_size_of((getattr(wrapper, "tokenizer", None), wrapper), self.config.model)
 
 
 def is_engine_dir(path: str | None) -> bool:

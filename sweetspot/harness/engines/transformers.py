@@ -41,12 +41,21 @@ import numpy as np
 
 from ...architecture import Architecture, get_architecture
 from ...exceptions import ArchitectureError, DependencyError, DeviceError, SpecError
-from . import BatchResult, EngineConfig, RequestTiming
+from . import (
+    FALLBACK_VOCAB_SIZE,
+    FIRST_TOKEN_ID,
+    BatchResult,
+    EngineConfig,
+    RequestTiming,
+    check_backend,
+    check_run_arguments,
+    check_tp,
+    random_prompts,
+)
 
 __all__ = ["TRANSFORMERS_INSTALL_HINT", "TransformersEngine", "hf_config_for"]
 
 TRANSFORMERS_INSTALL_HINT = 'pip install "sweetspot[transformers]" (PyTorch and Transformers)'
-_FIRST_TOKEN_ID = 100
 
 
 def hf_config_for(arch: Architecture) -> tuple[str, dict[str, Any]]:
@@ -171,15 +180,8 @@ class TransformersEngine:
         torch_module: str = "torch",
         transformers_module: str = "transformers",
     ) -> None:
-        if config.tp != 1:
-            raise SpecError(
-                f"the transformers engine runs on one GPU (tp=1); got tp={config.tp}. Use "
-                "--engine vllm or tensorrt_llm for tensor parallelism."
-            )
-        if config.backend is not None:
-            raise SpecError(
-                f"the transformers engine has no backend choice; got {config.backend!r}."
-            )
+        check_tp(self.name, config.tp)
+        check_backend(self.name, config.backend)
         self.config = config
         self.architecture = architecture
         self.device = device
@@ -191,7 +193,7 @@ class TransformersEngine:
         self._torch: Any = None
         self._tf: Any = None
         self._model: Any = None
-        self._vocab = 32000
+        self._vocab = FALLBACK_VOCAB_SIZE
         self._source = ""
         self._dtype_key = ""
         self._dtype: Any = None
@@ -225,7 +227,9 @@ class TransformersEngine:
             ) from exc
         self._model = model
         vocab = getattr(model.config, "vocab_size", None)
-        self._vocab = int(vocab) if isinstance(vocab, int) and vocab > _FIRST_TOKEN_ID else 32000
+        self._vocab = (
+            int(vocab) if isinstance(vocab, int) and vocab > FIRST_TOKEN_ID else FALLBACK_VOCAB_SIZE
+        )
         if device.startswith("cuda") and self.expected_uuids:
             got = self.cuda_uuids()
             want = [u.lower().removeprefix("gpu-") for u in self.expected_uuids]
@@ -344,21 +348,16 @@ class TransformersEngine:
         DeviceError
             If ``generate`` raises or returns other lengths than asked for.
         """
-        if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise SpecError(
-                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
-                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
-            )
+        check_run_arguments(n_in, n_out, n_requests, concurrency)
         self.load()
         torch = self._torch
         rng = np.random.default_rng(seed)
-        high = max(self._vocab, _FIRST_TOKEN_ID + 1)
         timings: list[RequestTiming] = []
         t_start = time.perf_counter()
         done = 0
         while done < n_requests:
             b = min(concurrency, n_requests - done)
-            ids = rng.integers(_FIRST_TOKEN_ID, high, size=(b, n_in)).tolist()
+            ids = random_prompts(rng, self._vocab, b, n_in)
             streamer = _FirstToken()
             try:
                 input_ids = torch.tensor(ids, dtype=torch.long, device=self.device)

@@ -39,14 +39,20 @@ from typing import Any
 
 import numpy as np
 
-from ...architecture import get_architecture
-from ...exceptions import ArchitectureError, DependencyError, DeviceError, SpecError
-from . import BatchResult, EngineConfig, RequestTiming
+from ...exceptions import DependencyError, DeviceError
+from . import (
+    BatchResult,
+    EngineConfig,
+    RequestTiming,
+    check_backend,
+    check_run_arguments,
+    random_prompts,
+    vocab_size_of,
+)
 
 __all__ = ["VLLM_INSTALL_HINT", "VllmEngine"]
 
 VLLM_INSTALL_HINT = 'pip install "sweetspot[vllm]" (Linux with an NVIDIA GPU and CUDA)'
-_FIRST_TOKEN_ID = 100
 _START_TIMEOUT_S = 1800.0  # loading a large model (and compiling CUDA graphs) takes minutes
 
 
@@ -55,17 +61,7 @@ def _vocab_size(llm: Any, model: str) -> int:
         tokenizer = llm.get_tokenizer()
     except Exception:
         tokenizer = None
-    for read in (lambda t: t.vocab_size, len):
-        try:
-            value = read(tokenizer)
-        except Exception:
-            continue
-        if isinstance(value, int) and not isinstance(value, bool) and value > _FIRST_TOKEN_ID:
-            return value
-    try:
-        return get_architecture(model).vocab_size
-    except ArchitectureError:
-        return 32000
+    return vocab_size_of([tokenizer], model)
 
 
 def _worker(conn: Any, module: str, kwargs: dict[str, Any], environ: dict[str, str]) -> None:
@@ -96,9 +92,8 @@ def _worker(conn: Any, module: str, kwargs: dict[str, Any], environ: dict[str, s
             return
         _, n_in, n_out, n_requests, seed = message
         try:
-            rng = np.random.default_rng(seed)
-            ids = rng.integers(_FIRST_TOKEN_ID, max(vocab, _FIRST_TOKEN_ID + 1), (n_requests, n_in))
-            prompts = [inputs.TokensPrompt(prompt_token_ids=row) for row in ids.tolist()]
+            ids = random_prompts(np.random.default_rng(seed), vocab, n_requests, n_in)
+            prompts = [inputs.TokensPrompt(prompt_token_ids=row) for row in ids]
             params = vllm.SamplingParams(max_tokens=n_out, min_tokens=n_out, ignore_eos=True)
             t0 = time.perf_counter()
             outputs = llm.generate(prompts, params, use_tqdm=False)
@@ -145,8 +140,7 @@ class VllmEngine:
         module: str = "vllm",
         start_timeout_s: float = _START_TIMEOUT_S,
     ) -> None:
-        if config.backend is not None:
-            raise SpecError(f"the vllm engine has no backend choice; got {config.backend!r}.")
+        check_backend(self.name, config.backend)
         self.config = config
         self.environ = dict(environ or {})
         self.module = module
@@ -228,11 +222,7 @@ class VllmEngine:
         DeviceError
             If vLLM raises or returns other lengths than asked for.
         """
-        if min(n_in, n_out, n_requests, concurrency) < 1:
-            raise SpecError(
-                "n_in, n_out, n_requests and concurrency must all be >= 1; got "
-                f"{n_in}, {n_out}, {n_requests} and {concurrency}."
-            )
+        check_run_arguments(n_in, n_out, n_requests, concurrency)
         self.load()
         self._conn.send(("run", n_in, n_out, n_requests, seed))
         reply = self._receive(max(600.0, 10.0 * n_requests), "generating")

@@ -171,12 +171,14 @@ LLM_ARGS_FIELDS = frozenset(
 
 
 class _HFTokenizer:
-    """The Hugging Face tokenizer inside TensorRT-LLM's wrapper."""
+    """The Hugging Face tokenizer inside TensorRT-LLM's wrapper (``vocab_size`` and
+    ``len``, no added tokens). Its size is GPT-2's, not 32000, which is also the driver's
+    fallback when no tokenizer or preset knows the vocabulary."""
 
-    vocab_size = 32000
+    vocab_size = 50257
 
     def __len__(self) -> int:
-        return 32000
+        return self.vocab_size
 
 
 class TransformersTokenizer:
