@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from doctables import ROOT, flat, table_rows
 
 from sweetspot.tables import read_table
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _rows(text: str, heading: str) -> list[list[str]]:
-    """The body rows of the first Markdown table after ``heading``."""
-    section = text[text.index(heading) :]
-    rows = []
-    for line in section.splitlines()[1:]:
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if not all(c and set(c) <= {"-", ":"} for c in cells):  # not the |---| line
-                rows.append(cells)
-        elif rows:
-            break
-    return rows[1:]  # without the header
+TABLE3 = ROOT.parent / "shared" / "data" / "sweetspot-paper-h100" / "table3_mape.csv"
 
 
 def test_readme_reference_table_is_the_shipped_h100_table() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = _rows(text, "## The reference setup")
+    rows = table_rows(text, "## The reference setup")
     fits = [f for f in read_table()["fits"] if f["source"] == "sweetspot-paper-h100"]
     assert len(rows) == len(fits) == 13
     for row, f in zip(rows, fits, strict=True):
@@ -65,20 +51,32 @@ def test_evaluation_doc_table3_rows_are_what_evaluate_prints(wilkins_csv) -> Non
     from sweetspot.evaluate import evaluate, paper_comparison
 
     text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
-    rows = {r[0]: r[1:] for r in _rows(text, "## The paper's Table 3 on this grid")}
+    rows = {r[0]: r[1:] for r in table_rows(text, "## The paper's Table 3 on this grid")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ss.SweetspotWarning)
         comp = paper_comparison(evaluate(ss.read_measurements(wilkins_csv)))
     assert rows["Wilkins A100 grid, average of 7"] == [f"{v:.2f}" for v in comp.loc["Average"]]
     assert rows["Wilkins A100 grid, std"] == [f"{v:.2f}" for v in comp.loc["Std"]]
-    assert rows["paper, H100 average of 13"] == [
-        "130.45",
-        "130.49",
-        "106.25",
-        "31.40",
-        "2.27",
-        "1.79",
-    ]
+
+
+def test_evaluation_doc_paper_rows_are_table3_of_the_paper() -> None:
+    """The paper's Average row and its population std (ddof=0, as SOURCE.md says the paper
+    reports them), from the transcribed Table 3."""
+    import pandas as pd
+
+    from sweetspot.evaluate import PAPER_FAMILIES
+
+    if not TABLE3.is_file():
+        pytest.skip(f"shared data not found at {TABLE3} (fresh clone without ../shared)")
+    t3 = pd.read_csv(TABLE3).set_index("model")
+    text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    heading = "## The paper's Table 3 on this grid"
+    header = text[text.index(heading) :].split("\n| |", 1)[1].split("\n", 1)[0]
+    assert [c.strip() for c in header.strip("|").split("|")] == list(PAPER_FAMILIES)
+    assert len(t3.columns) == len(PAPER_FAMILIES)  # the CSV's columns are in the paper's order
+    rows = {r[0]: r[1:] for r in table_rows(text, heading)}
+    assert rows[f"paper, H100 average of {len(t3)}"] == [f"{v:.2f}" for v in t3.mean()]
+    assert rows["paper, H100 std"] == [f"{v:.2f}" for v in t3.std(ddof=0)]
 
 
 # ------------------------------------ docs/evaluation.md and README on the Wilkins grid ---
@@ -114,7 +112,7 @@ def test_evaluation_doc_per_family_table(wilkins_table) -> None:
 
     text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
     summ = summarise(wilkins_table).set_index("family")
-    for row in _rows(text, "## Per family"):
+    for row in table_rows(text, "## Per family"):
         fam = summ.loc[FAMILY_LABELS[row[0]]]
         got = [
             fam["mape_mean"],
@@ -129,7 +127,7 @@ def test_evaluation_doc_per_family_table(wilkins_table) -> None:
 def test_evaluation_doc_leave_one_model_out(wilkins_table) -> None:
     text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
     t = wilkins_table[wilkins_table["family"] == "flops+overhead+eager"].set_index("model")
-    for model, cell in _rows(text, "## Leave one model out"):
+    for model, cell in table_rows(text, "## Leave one model out"):
         assert _num(cell) == f"{t.loc[model, 'lomo_mape']:.2f}", model
 
 
@@ -138,7 +136,7 @@ def test_readme_results_table(wilkins_table) -> None:
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     summ = summarise(wilkins_table).set_index("family")
-    for label, insample, cv in _rows(text, "## Results on measured data"):
+    for label, insample, cv in table_rows(text, "## Results on measured data"):
         fam = summ.loc[FAMILY_LABELS.get(label, label.strip("`"))]
         assert _num(insample) == f"{fam['mape_mean']:.1f}"
         mean, worst = (_num(c) for c in cv.split("/"))
@@ -165,9 +163,30 @@ def test_evaluation_doc_noise_floor_table(wilkins_csv) -> None:
     section = ("\n" + proc.stdout).split("\n1. ", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
     printed = {line.split("  ")[0].strip(): line.split()[-5:] for line in section}
     text = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
-    for row in _rows(text, "## Where the floor is"):
+    for row in table_rows(text, "## Where the floor is"):
         group = row[0]
         key = "mean" if group == "mean" else group
         got = printed[key]
         # the doc's columns: cubic9, cubic10, best physical, quadratic (no 1st cell is in the text)
         assert [row[1], row[2], row[3], row[4]] == [got[0], got[1], got[2], got[4]], group
+
+
+# ------------------------------------------------ docs/planning.md on the Azure traces ---
+def test_planning_doc_numbers_of_the_azure_traces(azure_dir) -> None:
+    import sweetspot as ss
+    from sweetspot.io import read_azure_trace
+
+    text = flat((ROOT / "docs" / "planning.md").read_text(encoding="utf-8"))
+    code = read_azure_trace(azure_dir / "AzureLLMInferenceTrace_code.csv")
+    conv = read_azure_trace(azure_dir / "AzureLLMInferenceTrace_conv.csv")
+    assert f"{len(code):,} requests of a coding service and {len(conv):,} of a conversation" in text
+    med_conv, med_code = conv["n_out"].median(), code["n_out"].median()
+    assert f"(conversation: median {med_conv:.0f} output tokens; code: median {med_code:.0f})" in (
+        text
+    )
+    res = ss.load_params("llama-3.1-8b", gpu="h100")
+    lo = res.n_out_range[0]  # the fitted grid's shortest output
+    short = (code["n_out"] < lo).mean() * 100
+    assert f"({short:.0f} % have fewer than {lo:.0f} output tokens)" in text
+    sp = ss.optimal_n_out(res, [256, 4096])
+    assert f"({sp[0]:.0f} tokens at n_in = 256, {sp[1]:.0f} at 4096 for this LLM)" in text
