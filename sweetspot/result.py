@@ -8,6 +8,7 @@ lmfit-style report, and round-trips exactly through JSON-safe dicts.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -692,9 +693,7 @@ class FitResult:
             for bs in batches:
                 where = f" for {arch.name}" if arch is not None and len(archs) > 1 else ""
                 why = _nonpositive(
-                    lambda ni, no, arch=arch, bs=bs: self.predict(
-                        ni, no, architecture=arch, batch_size=bs, warn=False
-                    ),
+                    functools.partial(self.predict, architecture=arch, batch_size=bs, warn=False),
                     self.n_in_range,
                     self.n_out_range,
                     points,
